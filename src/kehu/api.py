@@ -1,0 +1,24 @@
+"""The REST API: one NinjaAPI that only wires the apps' routers (OpenAPI at /api/docs)."""
+
+from ninja import NinjaAPI
+
+from kehu.access.api import router as access_router
+from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers, throttles
+from kehu.org.api import router as org_router
+
+api = NinjaAPI(
+    title="Kehu API",
+    version="1",
+    description=(
+        "Token auth: `Authorization: Bearer <token>` (create tokens on your profile page). "
+        "Browser sessions work too, with the CSRF token on unsafe methods. Errors always have the "
+        "shape {code, message, errors[{field, message}]}. Updates carry the `version` you read; "
+        "a stale one gets 409 and changes nothing."
+    ),
+    auth=[TokenAuth(), SessionAuth()],
+    throttle=throttles(),
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/", access_router)
+api.add_router("/org", org_router)

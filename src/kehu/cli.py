@@ -1,0 +1,187 @@
+"""``kehu``: the operator's command line (setup, serve, worker, demo data, admin users)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+app = typer.Typer(help="Kehu (客户) — operate a Kehu installation.", no_args_is_help=True)
+console = Console()
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get("KEHU_DATA_DIR", Path.cwd() / "var")).resolve()
+
+
+def _ensure_secret_key() -> None:
+    """Generate a secret key file once, unless the operator provides SECRET_KEY(_FILE)."""
+    if os.environ.get("SECRET_KEY") or os.environ.get("SECRET_KEY_FILE"):
+        return
+    path = _data_dir() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50), encoding="utf-8")
+        path.chmod(0o600)
+
+
+def _setup_django() -> None:
+    _ensure_secret_key()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.settings")
+    import django
+
+    django.setup()
+
+
+def _call(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema and the shared cache table."""
+    _setup_django()
+    _call("migrate", "--no-input")
+    _call("createcachetable")
+
+
+@app.command()
+def compilemessages() -> None:
+    """Compile the translation catalogues (pure Python; no gettext tools needed)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    locale_dir = Path(__file__).parent / "locale"
+    for po_path in locale_dir.glob("*/LC_MESSAGES/*.po"):
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file)
+        with po_path.with_suffix(".mo").open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        console.print(f"compiled {po_path.relative_to(locale_dir)}")
+
+
+@app.command()
+def demo() -> None:
+    """Load (or refresh) the bilingual demo organisation and demo users."""
+    _setup_django()
+    from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_demo
+
+    steps = ["departments", "employees", "services", "relations", "key roles", "users"]
+    with Progress(console=console) as progress:
+        bar = progress.add_task("Demo data", total=len(steps))
+        counts = build_demo(progress=lambda step: progress.update(bar, advance=1, description=f"Demo: {step}"))
+    console.print(f"Demo ready: {counts}")
+    console.print(f"Demo users (password [bold]{DEMO_PASSWORD}[/bold]): " + ", ".join(u[0] for u in DEMO_USERS))
+
+
+@app.command()
+def createadmin(
+    username: Annotated[str, typer.Option(prompt=True)],
+    email: Annotated[str, typer.Option(prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an administrator."""
+    _setup_django()
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    from kehu.access.models import Role
+    from kehu.access.services import user_create
+
+    try:
+        validate_password(password)
+        user_create(username=username, password=password, email=email, roles=[(Role.ADMIN, None)])
+    except ValidationError as exc:
+        console.print(f"[red]{' '.join(exc.messages)}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"Administrator {username} created.")
+
+
+@app.command()
+def worker() -> None:
+    """Run the background task worker (database queue, or Redis with KEHU_TASK_BACKEND=redis)."""
+    _setup_django()
+    from django.conf import settings
+
+    if settings.TASK_BACKEND == "redis":
+        _call("rqworker", "default")
+    else:
+        _call("db_worker")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="Web worker processes")] = 2,
+    with_worker: Annotated[bool, typer.Option(help="Also run a task worker beside the web workers")] = True,
+) -> None:
+    """Serve the web UI and API with gunicorn (static files included) and a task worker."""
+    _setup_django()
+    from django.conf import settings
+
+    _call("collectstatic", "--no-input", "--verbosity", "0")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    children = []
+    if with_worker:
+        children.append(subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"], env=env))
+    gunicorn = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "kehu.wsgi:application", "--bind", f"{host}:{port}",
+         "--workers", str(workers), "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"],
+        env=env,
+    )
+    children.append(gunicorn)
+    console.print(f"Kehu is serving on [bold]http://{host}:{port}/[/bold]  (Ctrl+C stops it)")
+
+    def stop(*_args: object) -> None:
+        for child in children:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        gunicorn.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            child.wait(timeout=30)
+
+
+@app.command()
+def up(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Local trial in one step: migrate, compile translations, load the demo, then serve."""
+    # A local trial runs over plain http on loopback, where secure-only cookies cannot work.
+    os.environ.setdefault("KEHU_HTTPS", "false")
+    compilemessages()
+    migrate()
+    demo()
+    from kehu.org.demo import DEMO_PASSWORD
+
+    console.rule("[bold]Kehu is ready")
+    console.print(f"Open http://{host}:{port}/ and sign in as [bold]admin[/bold] / [bold]{DEMO_PASSWORD}[/bold]")
+    console.print("Other demo users: lead, agent, employee, auditor, customer (same password).")
+    serve(host=host, port=port, workers=2, with_worker=True)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run any Django management command, e.g. ``kehu manage check --deploy``."""
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kehu manage", *ctx.args])
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,18 @@
+from django.urls import include, path
+
+from kehu.access.urls import auth_urlpatterns
+from kehu.api import api
+from kehu.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.dashboard, name="dashboard"),
+    path("i18n/language/", core_views.set_language, name="set-language"),
+    path("healthz", core_views.health, name="health"),
+    path("accounts/", include(auth_urlpatterns)),
+    path("accounts/", include("kehu.access.urls")),
+    path("org/", include("kehu.org.urls")),
+    path("api/", api.urls),
+]
+
+handler404 = "kehu.core.views.api_aware_404"
+handler500 = "kehu.core.views.api_aware_500"
