@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Kehu's two commands, needing nothing but Python 3.11+.
+
+    python3 quickstart.py        set up .venv, migrate SQLite, load the demo, serve on :8000
+    python3 quickstart.py test   lint (ruff), type check (mypy), migrations check, whole test suite
+
+Both create or refresh the virtual environment in .venv from pyproject.toml and the pinned
+constraints.txt, and skip reinstalling when neither changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_venv(extras: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Kehu needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        print("Creating the virtual environment in .venv …", flush=True)
+        venv.create(VENV, with_pip=True)
+    fingerprint = hashlib.sha256(
+        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes() + extras.encode()
+    ).hexdigest()
+    stamp = VENV / ".kehu-installed"
+    if stamp.exists() and stamp.read_text() == fingerprint:
+        return
+    spec = f".[{extras}]" if extras else "."
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "-c", "constraints.txt", "-e", spec)
+    stamp.write_text(fingerprint)
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive Debian's Chromium; install it when missing and we are allowed to."""
+    if shutil.which("chromium"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        run("apt-get", "update", "-qq")
+        run("apt-get", "install", "-y", "-qq", "chromium")
+        return
+    sys.exit("The browser tests need Chromium: install it (Debian/Ubuntu: sudo apt-get install chromium).")
+
+
+def up() -> None:
+    ensure_venv("")
+    run(BIN / "kehu", "up")
+
+
+def test() -> None:
+    ensure_venv("dev")
+    ensure_chromium()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kehu.test_settings"}
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")
+    run(BIN / "kehu", "compilemessages", env=env)
+    run(PYTHON, "-m", "django", "makemigrations", "--check", "--dry-run", env=env)
+    run(BIN / "pytest", "-q", *sys.argv[2:], env=env)
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "up"
+    if command == "up":
+        up()
+    elif command == "test":
+        test()
+    else:
+        sys.exit(__doc__)

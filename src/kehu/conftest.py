@@ -1,0 +1,90 @@
+"""Shared fixtures: a small organisation and the named personas of the permission tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import factory
+import pytest
+from django.test import Client
+
+from kehu.access.models import Role, RoleAssignment, User
+from kehu.org.models import Department, Employee, Service
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    code = factory.Sequence(lambda n: f"D{n:03d}")
+    name = factory.Sequence(lambda n: f"部门{n}")
+    name_en = factory.Sequence(lambda n: f"Department {n}")
+
+
+class EmployeeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Employee
+
+    employee_no = factory.Sequence(lambda n: f"E{n:05d}")
+    name = factory.Sequence(lambda n: f"员工{n}")
+    name_en = factory.Sequence(lambda n: f"Employee {n}")
+    department = factory.SubFactory(DepartmentFactory)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    department = factory.SubFactory(DepartmentFactory)
+    name = factory.Sequence(lambda n: f"服务{n}")
+    response_minutes = 60
+    resolution_minutes = 480
+
+
+def make_user(username: str, *roles: tuple[str, Department | None]) -> User:
+    user = User.objects.create_user(username=username, password="pw-" + username, email=f"{username}@example.com")
+    for role, department in roles:
+        RoleAssignment.objects.create(user=user, role=role, department=department)
+    return user
+
+
+@dataclass
+class World:
+    aftersales: Department
+    support: Department  # below aftersales
+    finance: Department
+    admin: User
+    lead: User  # department lead of aftersales (and so of support)
+    agent: User
+    employee: User
+    auditor: User
+    customer_a: User
+    customer_b: User
+    outsider: User  # signed in, but with no role at all
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    aftersales = DepartmentFactory(code="AFTERSALES", name="售后服务部", name_en="After-sales")
+    support = DepartmentFactory(code="SUPPORT", name="客户服务中心", name_en="Support", parent=aftersales)
+    finance = DepartmentFactory(code="FIN", name="财务部", name_en="Finance")
+    return World(
+        aftersales=aftersales,
+        support=support,
+        finance=finance,
+        admin=make_user("admin", (Role.ADMIN, None)),
+        lead=make_user("lead", (Role.DEPARTMENT_LEAD, aftersales)),
+        agent=make_user("agent", (Role.AGENT, None)),
+        employee=make_user("employee", (Role.EMPLOYEE, None)),
+        auditor=make_user("auditor", (Role.AUDITOR, None)),
+        customer_a=make_user("customer_a", (Role.CUSTOMER, None)),
+        customer_b=make_user("customer_b", (Role.CUSTOMER, None)),
+        outsider=make_user("outsider"),
+    )
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
