@@ -159,6 +159,8 @@ def payload_to_fields(model: type[Model], data: dict[str, Any]) -> tuple[dict[st
             many[name] = sorted(ids)
         elif field.is_relation:
             plain[field.attname] = value  # type: ignore[attr-defined]
+        elif value is None and not field.null and getattr(field, "blank", False) and field.get_internal_type() in ("CharField", "TextField", "EmailField"):
+            plain[name] = ""  # an optional text field sent as null means "empty"
         else:
             plain[name] = value
     return plain, many

@@ -67,21 +67,21 @@ def register_crud(router: Router, spec: CrudSpec) -> type[Schema]:
     model = spec.model
 
     @router.get(f"/{spec.path}", response=list[out_schema], tags=[spec.tag],  # type: ignore[valid-type]
-                operation_id=f"list_{spec.path.replace('-', '_')}", summary=f"List {spec.path}")
+                operation_id=f"list_{spec.path.replace('-', '_')}", summary=f"List {spec.path}", by_alias=True)
     @paginate(OrderedCursorPagination, orderings=spec.orderings)
     def list_objects(request: HttpRequest, filters: Query[spec.filters]) -> Any:  # type: ignore[name-defined]
         authorize(request.user, VIEW, model)
         return spec.apply_filters(spec.queryset(), filters)
 
     @router.get(f"/{spec.path}/{{int:pk}}", response={200: out_schema, **ERRORS}, tags=[spec.tag],
-                operation_id=f"get_{spec.path.replace('-', '_')}", summary=f"Read one of {spec.path}")
+                operation_id=f"get_{spec.path.replace('-', '_')}", by_alias=True, summary=f"Read one of {spec.path}")
     def get_object(request: HttpRequest, pk: int, response: HttpResponse) -> Any:
         obj = access_object(request.user, model, pk, queryset=spec.queryset())
         response["ETag"] = f'W/"{obj.version}"'  # type: ignore[attr-defined]
         return obj
 
     @router.post(f"/{spec.path}", response={201: out_schema, **ERRORS}, tags=[spec.tag],
-                 operation_id=f"create_{spec.path.replace('-', '_')}", summary=f"Create one of {spec.path}")
+                 operation_id=f"create_{spec.path.replace('-', '_')}", by_alias=True, summary=f"Create one of {spec.path}")
     def create_object(request: HttpRequest, payload: in_schema) -> Any:  # type: ignore[valid-type]
         authorize(request.user, ADD, model)
         plain, many = payload_to_fields(model, payload.dict())  # type: ignore[attr-defined]
@@ -89,7 +89,7 @@ def register_crud(router: Router, spec: CrudSpec) -> type[Schema]:
         return 201, object_create(model, many=many, **plain)
 
     @router.patch(f"/{spec.path}/{{int:pk}}", response={200: out_schema, **ERRORS}, tags=[spec.tag],
-                  operation_id=f"update_{spec.path.replace('-', '_')}",
+                  operation_id=f"update_{spec.path.replace('-', '_')}", by_alias=True,
                   summary=f"Change one of {spec.path} (send the version you read; 409 if it moved on)")
     def update_object(request: HttpRequest, pk: int, payload: patch_schema) -> Any:  # type: ignore[valid-type]
         obj = access_object(request.user, model, pk, action=CHANGE)

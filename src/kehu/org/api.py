@@ -149,7 +149,7 @@ class ImportOut(Schema):
     errors: list[RowErrorOut]
 
 
-@router.post("/import/{kind}", response={200: ImportOut, 422: ImportOut, **ERRORS}, tags=["import"],
+@router.post("/import/{kind}", response={**ERRORS, 200: ImportOut, 422: ImportOut}, tags=["import"],
              summary="Import departments or employees from CSV/XLSX: every row or none")
 def import_table(request: HttpRequest, kind: str, file: File[UploadedFile],
                  dry_run: Form[bool] = False) -> Any:

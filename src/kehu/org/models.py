@@ -45,13 +45,15 @@ class Department(BilingualNameMixin, VersionedModel):
 
     def clean(self) -> None:
         # A department may not become its own ancestor: walk up from the new parent.
+        # parent_id may name a missing row (reported by clean_fields); walk ids, not objects.
+        parents = dict(Department.objects.values_list("pk", "parent_id"))
         seen = {self.pk}
-        node = self.parent
-        while node is not None:
-            if node.pk in seen:
+        node_id = self.parent_id
+        while node_id is not None:
+            if node_id in seen:
                 raise ValidationError({"parent": _("A department cannot be placed under itself.")})
-            seen.add(node.pk)
-            node = node.parent
+            seen.add(node_id)
+            node_id = parents.get(node_id)
 
 
 class Team(BilingualNameMixin, VersionedModel):
@@ -122,15 +124,18 @@ class Employee(BilingualNameMixin, VersionedModel):
         ordering = ["name_pinyin", "employee_no"]
 
     def clean(self) -> None:
-        if self.team_id and self.department_id and self.team and self.team.department_id != self.department_id:
-            raise ValidationError({"team": _("The team belongs to another department.")})
+        if self.team_id and self.department_id:
+            team_department = Team.objects.filter(pk=self.team_id).values_list("department_id", flat=True).first()
+            if team_department is not None and team_department != self.department_id:
+                raise ValidationError({"team": _("The team belongs to another department.")})
+        managers = dict(Employee.objects.filter(manager__isnull=False).values_list("pk", "manager_id"))
         seen = {self.pk}
-        node = self.manager
-        while node is not None:
-            if node.pk in seen:
+        node_id = self.manager_id
+        while node_id is not None:
+            if node_id in seen:
                 raise ValidationError({"manager": _("The manager chain would form a loop.")})
-            seen.add(node.pk)
-            node = node.manager
+            seen.add(node_id)
+            node_id = managers.get(node_id)
 
 
 class KeyRole(BilingualNameMixin, VersionedModel):
@@ -331,7 +336,8 @@ class InterfaceAssignment(VersionedModel):
     def clean(self) -> None:
         if self.requesting_department_id and self.requesting_department_id == self.supplier_department_id:
             raise ValidationError(_("A department does not need an interface person to itself."))
-        if self.person_id and self.supplier_department_id and self.person.department_id != self.supplier_department_id:
+        person_department = Employee.objects.filter(pk=self.person_id).values_list("department_id", flat=True).first()
+        if person_department is not None and self.supplier_department_id and person_department != self.supplier_department_id:
             raise ValidationError({"person": _("The interface person must work in the supplier department.")})
 
     def __str__(self) -> str:
