@@ -88,3 +88,10 @@ def client_for(user: User | None) -> Client:
     if user is not None:
         client.force_login(user)
     return client
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the translation catalogues, so tests see the Chinese interface as users do."""
+    from kehu.cli import compilemessages
+
+    compilemessages()
