@@ -50,12 +50,13 @@ def ensure_venv(extras: str) -> None:
 
 
 def ensure_chromium() -> None:
-    """Browser tests drive Debian's Chromium; install it when missing and we are allowed to."""
-    if shutil.which("chromium"):
+    """Browser tests drive Debian's Chromium (with CJK fonts); install them when missing and allowed."""
+    fonts = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    if shutil.which("chromium") and fonts.exists():
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):
         run("apt-get", "update", "-qq")
-        run("apt-get", "install", "-y", "-qq", "chromium")
+        run("apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk")
         return
     sys.exit("The browser tests need Chromium: install it (Debian/Ubuntu: sudo apt-get install chromium).")
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema
 from ninja.orm import create_schema
 from ninja.pagination import paginate
+from pydantic import create_model
 
 from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize
 from kehu.audit.selectors import history_for
@@ -56,14 +57,36 @@ class CrudSpec:
     apply_filters: Callable[[QuerySet[Any], Any], QuerySet[Any]]
 
 
+def _schema(model: type[Model], name: str, fields: list[str], optional: list[str],
+            extra: list[tuple[str, Any, Any]]) -> type[Schema]:
+    """A schema of ``fields`` plus ``extra`` (name, type, default); works with no model fields too."""
+    base = create_schema(model, name=f"{name}Base", fields=fields, optional_fields=optional) if fields else Schema
+    return create_model(name, __base__=base, **{n: (t, d) for n, t, d in extra})  # type: ignore[call-overload,no-any-return]
+
+
 def register_crud(router: Router, spec: CrudSpec) -> type[Schema]:
     """Add the standard endpoints for ``spec`` to ``router``; returns the output schema."""
     name = spec.model.__name__
-    out_schema = create_schema(spec.model, name=f"{name}Out",
-                               fields=["id", *spec.fields, "version", "created_at", "updated_at"])
-    in_schema = create_schema(spec.model, name=f"{name}In", fields=spec.fields)
-    patch_schema = create_schema(spec.model, name=f"{name}Patch", fields=spec.fields,
-                                 optional_fields=spec.fields, custom_fields=[("version", int, ...)])
+    # Foreign keys are typed as plain ids here: ninja's own id field crashes on non-scalar input.
+    foreign_keys = [f for f in spec.fields if spec.model._meta.get_field(f).many_to_one]
+    many_keys = [f for f in spec.fields if spec.model._meta.get_field(f).many_to_many]
+    plain_fields = [f for f in spec.fields if f not in foreign_keys and f not in many_keys]
+    required_ids = [
+        (f"{f}_id", int if not spec.model._meta.get_field(f).null else int | None,
+         ... if not spec.model._meta.get_field(f).null else None)
+        for f in foreign_keys
+    ]
+    optional_ids = [(f"{f}_id", int | None, None) for f in foreign_keys]
+    id_lists = [(f, list[int], []) for f in many_keys]
+    optional_id_lists = [(f, list[int] | None, None) for f in many_keys]
+    out_schema = create_schema(
+        spec.model, name=f"{name}Out", fields=["id", *plain_fields, *many_keys, "version", "created_at", "updated_at"],
+        custom_fields=[(f"{f}_id", int | None, None) if spec.model._meta.get_field(f).null else (f"{f}_id", int, ...)
+                       for f in foreign_keys],
+    )
+    in_schema = _schema(spec.model, f"{name}In", plain_fields, [], [*required_ids, *id_lists])
+    patch_schema = _schema(spec.model, f"{name}Patch", plain_fields, plain_fields,
+                           [*optional_ids, *optional_id_lists, ("version", int, ...)])
     model = spec.model
 
     @router.get(f"/{spec.path}", response=list[out_schema], tags=[spec.tag],  # type: ignore[valid-type]
