@@ -32,20 +32,32 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def ensure_venv(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 — this file may be started by an older python3
         sys.exit("Kehu needs Python 3.11 or newer.")
     if not PYTHON.exists():
         print("Creating the virtual environment in .venv …", flush=True)
         venv.create(VENV, with_pip=True)
     fingerprint = hashlib.sha256(
-        (ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes() + extras.encode()
+        (ROOT / "pyproject.toml").read_bytes()
+        + (ROOT / "constraints.txt").read_bytes()
+        + extras.encode()
     ).hexdigest()
     stamp = VENV / ".kehu-installed"
     if stamp.exists() and stamp.read_text() == fingerprint:
         return
     spec = f".[{extras}]" if extras else "."
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-c", "constraints.txt", "-e", spec)
+    run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "-c",
+        "constraints.txt",
+        "-e",
+        spec,
+    )
     stamp.write_text(fingerprint)
 
 
@@ -58,7 +70,9 @@ def ensure_chromium() -> None:
         run("apt-get", "update", "-qq")
         run("apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk")
         return
-    sys.exit("The browser tests need Chromium: install it (Debian/Ubuntu: sudo apt-get install chromium).")
+    sys.exit(
+        "The browser tests need Chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)."
+    )
 
 
 def up() -> None:

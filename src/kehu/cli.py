@@ -79,9 +79,14 @@ def demo() -> None:
     steps = ["departments", "employees", "services", "relations", "key roles", "users"]
     with Progress(console=console) as progress:
         bar = progress.add_task("Demo data", total=len(steps))
-        counts = build_demo(progress=lambda step: progress.update(bar, advance=1, description=f"Demo: {step}"))
+        counts = build_demo(
+            progress=lambda step: progress.update(bar, advance=1, description=f"Demo: {step}")
+        )
     console.print(f"Demo ready: {counts}")
-    console.print(f"Demo users (password [bold]{DEMO_PASSWORD}[/bold]): " + ", ".join(u[0] for u in DEMO_USERS))
+    console.print(
+        f"Demo users (password [bold]{DEMO_PASSWORD}[/bold]): "
+        + ", ".join(u[0] for u in DEMO_USERS)
+    )
 
 
 @app.command()
@@ -124,7 +129,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="Web worker processes")] = 2,
-    with_worker: Annotated[bool, typer.Option(help="Also run a task worker beside the web workers")] = True,
+    with_worker: Annotated[
+        bool, typer.Option(help="Also run a task worker beside the web workers")
+    ] = True,
 ) -> None:
     """Serve the web UI and API with gunicorn (static files included) and a task worker."""
     _setup_django()
@@ -136,8 +143,20 @@ def serve(
     if with_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"], env=env))
     gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "kehu.wsgi:application", "--bind", f"{host}:{port}",
-         "--workers", str(workers), "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "kehu.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            "127.0.0.1",
+        ],
         env=env,
     )
     children.append(gunicorn)
@@ -169,7 +188,9 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     from kehu.org.demo import DEMO_PASSWORD
 
     console.rule("[bold]Kehu is ready")
-    console.print(f"Open http://{host}:{port}/ and sign in as [bold]admin[/bold] / [bold]{DEMO_PASSWORD}[/bold]")
+    console.print(
+        f"Open http://{host}:{port}/ and sign in as [bold]admin[/bold] / [bold]{DEMO_PASSWORD}[/bold]"
+    )
     console.print("Other demo users: lead, agent, employee, auditor, customer (same password).")
     serve(host=host, port=port, workers=2, with_worker=True)
 

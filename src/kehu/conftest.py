@@ -41,8 +41,18 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     resolution_minutes = 480
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Rate-limit counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_user(username: str, *roles: tuple[str, Department | None]) -> User:
-    user = User.objects.create_user(username=username, password="pw-" + username, email=f"{username}@example.com")
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, email=f"{username}@example.com"
+    )
     for role, department in roles:
         RoleAssignment.objects.create(user=user, role=role, department=department)
     return user
@@ -66,7 +76,9 @@ class World:
 @pytest.fixture
 def world(db: None) -> World:
     aftersales = DepartmentFactory(code="AFTERSALES", name="售后服务部", name_en="After-sales")
-    support = DepartmentFactory(code="SUPPORT", name="客户服务中心", name_en="Support", parent=aftersales)
+    support = DepartmentFactory(
+        code="SUPPORT", name="客户服务中心", name_en="Support", parent=aftersales
+    )
     finance = DepartmentFactory(code="FIN", name="财务部", name_en="Finance")
     return World(
         aftersales=aftersales,

@@ -7,7 +7,7 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-01
 os.environ.setdefault("KEHU_DATA_DIR", tempfile.mkdtemp(prefix="kehu-test-"))
 os.environ.setdefault("KEHU_HTTPS", "false")
 
-from kehu.settings import *  # noqa: E402,F403
+from kehu.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

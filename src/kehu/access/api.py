@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 from ninja import Router, Schema
@@ -33,7 +33,9 @@ class MeOut(Schema):
 
     @staticmethod
     def resolve_roles(obj: User) -> list[dict[str, Any]]:
-        return [{"role": r.role, "department_id": r.department_id} for r in obj.role_assignments.all()]
+        return [
+            {"role": r.role, "department_id": r.department_id} for r in obj.role_assignments.all()
+        ]
 
 
 class PreferencesIn(Schema):
@@ -46,9 +48,11 @@ def me(request: HttpRequest) -> Any:
     return request.user
 
 
-@router.patch("/me", response={200: MeOut, **ERRORS}, tags=["me"], summary="Change language or time zone")
+@router.patch(
+    "/me", response={200: MeOut, **ERRORS}, tags=["me"], summary="Change language or time zone"
+)
 def me_update(request: HttpRequest, payload: PreferencesIn) -> Any:
-    return services.user_update_preferences(user=request.user, **payload.dict())  # type: ignore[arg-type]
+    return services.user_update_preferences(user=cast(User, request.user), **payload.dict())
 
 
 class TokenOut(Schema):
@@ -70,21 +74,35 @@ class TokenCreatedOut(TokenOut):
     token: str = Field(..., description="The secret. Shown only in this response; store it now.")
 
 
-@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"], summary="Your API tokens")
+@router.get(
+    "/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"], summary="Your API tokens"
+)
 def token_list(request: HttpRequest) -> Any:
     authorize(request.user, VIEW, ApiToken)
-    return list(ApiToken.objects.filter(user=request.user))
+    return list(ApiToken.objects.filter(user=cast(User, request.user)))
 
 
-@router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, tags=["tokens"], summary="Create an API token")
+@router.post(
+    "/tokens",
+    response={201: TokenCreatedOut, **ERRORS},
+    tags=["tokens"],
+    summary="Create an API token",
+)
 def token_create(request: HttpRequest, payload: TokenIn) -> Any:
     authorize(request.user, ADD, ApiToken)
-    issued = services.api_token_create(user=request.user, name=payload.name, expires_at=payload.expires_at)  # type: ignore[arg-type]
+    issued = services.api_token_create(
+        user=cast(User, request.user), name=payload.name, expires_at=payload.expires_at
+    )
     token = issued.token
     return 201, {**TokenOut.from_orm(token).dict(), "token": issued.secret}
 
 
-@router.delete("/tokens/{int:pk}", response={204: None, **ERRORS}, tags=["tokens"], summary="Revoke an API token")
+@router.delete(
+    "/tokens/{int:pk}",
+    response={204: None, **ERRORS},
+    tags=["tokens"],
+    summary="Revoke an API token",
+)
 def token_revoke(request: HttpRequest, pk: int) -> Any:
     token = access_object(request.user, ApiToken, pk, action=DELETE)
     services.api_token_revoke(token=token)
@@ -101,7 +119,9 @@ class UserOut(Schema):
 
     @staticmethod
     def resolve_roles(obj: User) -> list[dict[str, Any]]:
-        return [{"role": r.role, "department_id": r.department_id} for r in obj.role_assignments.all()]
+        return [
+            {"role": r.role, "department_id": r.department_id} for r in obj.role_assignments.all()
+        ]
 
 
 class RoleIn(Schema):
@@ -109,14 +129,23 @@ class RoleIn(Schema):
     department_id: int | None = None
 
 
-@router.get("/users", response={200: list[UserOut], **ERRORS}, tags=["users"], summary="All users (administrators)")
+@router.get(
+    "/users",
+    response={200: list[UserOut], **ERRORS},
+    tags=["users"],
+    summary="All users (administrators)",
+)
 def user_list(request: HttpRequest) -> Any:
     require_admin(request.user)
     return list(User.objects.prefetch_related("role_assignments").order_by("username"))
 
 
-@router.put("/users/{int:pk}/roles", response={200: UserOut, **ERRORS}, tags=["users"],
-            summary="Replace a user's roles (administrators)")
+@router.put(
+    "/users/{int:pk}/roles",
+    response={200: UserOut, **ERRORS},
+    tags=["users"],
+    summary="Replace a user's roles (administrators)",
+)
 def user_roles(request: HttpRequest, pk: int, payload: list[RoleIn]) -> Any:
     require_admin(request.user)
     target = access_object(request.user, User, pk)

@@ -13,5 +13,7 @@ class AccessConfig(AppConfig):
         from kehu.access import rules  # noqa: F401  (registers the permission rules)
         from kehu.access.models import RoleAssignment, User
 
-        auditlog.register(User, include_fields=["username", "email", "full_name", "is_active", "is_superuser"])
+        auditlog.register(
+            User, include_fields=["username", "email", "full_name", "is_active", "is_superuser"]
+        )
         auditlog.register(RoleAssignment)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -18,13 +18,17 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
+        time_zone = cast(forms.ChoiceField, self.fields["time_zone"])
+        time_zone.choices = [(z, z) for z in sorted(zoneinfo.available_timezones())]
 
 
 class TokenCreateForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
     expires_in_days = forms.IntegerField(
-        label=_("Expires after (days, empty for never)"), required=False, min_value=1, max_value=3650
+        label=_("Expires after (days, empty for never)"),
+        required=False,
+        min_value=1,
+        max_value=3650,
     )
 
 
@@ -33,7 +37,9 @@ class RolesForm(forms.Form):
         label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
     lead_of = forms.ModelMultipleChoiceField(
-        label=_("Department lead of"), queryset=Department.objects.all(), required=False,
+        label=_("Department lead of"),
+        queryset=Department.objects.all(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -47,8 +53,15 @@ class RolesForm(forms.Form):
 class QueuedPasswordResetForm(PasswordResetForm):
     """Sends the reset mail through the task queue, so a slow mail server never blocks a page."""
 
-    def send_mail(self, subject_template_name: str, email_template_name: str, context: dict[str, Any],
-                  from_email: str | None, to_email: str, html_email_template_name: str | None = None) -> None:
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
         from django.template import loader
 
         from kehu.core.tasks import send_email

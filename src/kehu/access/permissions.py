@@ -39,7 +39,7 @@ def roles_of(user: Any) -> frozenset[str]:
     """The user's roles, loaded once per request and cached on the user object."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_kehu_roles", None)
+    cached: frozenset[str] | None = getattr(user, "_kehu_roles", None)
     if cached is None:
         assignments = list(user.role_assignments.values_list("role", "department_id"))
         cached = frozenset(role for role, _ in assignments)
@@ -49,7 +49,7 @@ def roles_of(user: Any) -> frozenset[str]:
         user._kehu_lead_of = frozenset(
             dept for role, dept in assignments if role == Role.DEPARTMENT_LEAD and dept is not None
         )
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def is_admin(user: Any) -> bool:
@@ -74,7 +74,7 @@ def can(user: Any, action: str, target: Any) -> bool:
         return False
     if is_admin(user):
         return True
-    found = _rules.get(model)  # type: ignore[arg-type]
+    found = _rules.get(model)
     return bool(found and found(user, action, target))
 
 
@@ -84,18 +84,20 @@ def authorize(user: Any, action: str, target: Any) -> None:
         raise PermissionDenied
 
 
-def access_object(user: Any, model: type[M], pk: Any, action: str = VIEW, queryset: Any = None) -> M:
+def access_object(
+    user: Any, model: type[M], pk: Any, action: str = VIEW, queryset: Any = None
+) -> M:
     """Fetch ``model`` by pk for ``action``: 404 if the user may not even see it, 403 if only seeing."""
     source = queryset if queryset is not None else model.objects.all()  # type: ignore[attr-defined]
     try:
-        obj = source.get(pk=pk)
+        obj: M = source.get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
         raise Http404 from exc
     if not can(user, VIEW, obj):
         raise Http404
     if action != VIEW and not can(user, action, obj):
         raise PermissionDenied
-    return obj  # type: ignore[no-any-return]
+    return obj
 
 
 def require_staff(user: Any) -> None:

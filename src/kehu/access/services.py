@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kehu.access.models import ApiToken, Role, RoleAssignment, User
 
-TOKEN_PREFIX = "kehu"
+TOKEN_PREFIX = "kehu"  # noqa: S105 — a public marker, not a secret
 # Avoid a write on every API call: last_used_at only needs minute-level precision.
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -33,7 +33,9 @@ def api_token_create(*, user: User, name: str, expires_at: datetime | None = Non
     """Issue a personal API token; the caller must show ``secret`` once and forget it."""
     prefix = secrets.token_hex(6)
     secret = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
-    token = ApiToken(user=user, name=name.strip(), prefix=prefix, digest=_digest(secret), expires_at=expires_at)
+    token = ApiToken(
+        user=user, name=name.strip(), prefix=prefix, digest=_digest(secret), expires_at=expires_at
+    )
     token.full_clean()
     token.save()
     return IssuedToken(token=token, secret=secret)
@@ -101,7 +103,9 @@ def user_set_roles(*, user: User, roles: list[tuple[str, int | None]]) -> None:
     user.__dict__.pop("_kehu_roles", None)
 
 
-def user_update_preferences(*, user: User, language: str | None = None, time_zone: str | None = None) -> User:
+def user_update_preferences(
+    *, user: User, language: str | None = None, time_zone: str | None = None
+) -> User:
     """Remember the user's language and time zone."""
     fields = []
     if language is not None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -50,7 +51,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "access/password_change.html"
     success_url = reverse_lazy("access:profile")
 
-    def form_valid(self, form):  # type: ignore[no-untyped-def]
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         messages.success(self.request, _("Your password was changed."))
         return super().form_valid(form)
 
@@ -59,16 +60,24 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    form = forms.PreferencesForm(request.POST or None, initial={"language": user.language, "time_zone": user.time_zone})
+    form = forms.PreferencesForm(
+        request.POST or None, initial={"language": user.language, "time_zone": user.time_zone}
+    )
     if request.method == "POST" and form.is_valid():
         services.user_update_preferences(user=user, **form.cleaned_data)
         messages.success(request, _("Your preferences were saved."))
         return redirect("access:profile")
     tokens = ApiToken.objects.filter(user=user) if _may_hold_tokens(request) else None
-    return render(request, "access/profile.html", {
-        "form": form, "tokens": tokens, "token_form": forms.TokenCreateForm(),
-        "roles": user.role_assignments.select_related("department"),
-    })
+    return render(
+        request,
+        "access/profile.html",
+        {
+            "form": form,
+            "tokens": tokens,
+            "token_form": forms.TokenCreateForm(),
+            "roles": user.role_assignments.select_related("department"),
+        },
+    )
 
 
 def _may_hold_tokens(request: HttpRequest) -> bool:
@@ -110,9 +119,15 @@ def user_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()[:100]
     users = User.objects.prefetch_related("role_assignments").order_by("username")
     if q:
-        users = users.filter(username__icontains=q) | users.filter(full_name__icontains=q) | users.filter(email__icontains=q)
+        users = (
+            users.filter(username__icontains=q)
+            | users.filter(full_name__icontains=q)
+            | users.filter(email__icontains=q)
+        )
     page = Paginator(users, 50).get_page(request.GET.get("page"))
-    return render(request, "access/user_list.html", {"page": page, "q": q, "role_labels": dict(Role.choices)})
+    return render(
+        request, "access/user_list.html", {"page": page, "q": q, "role_labels": dict(Role.choices)}
+    )
 
 
 @login_required
@@ -123,7 +138,11 @@ def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
     assignments = list(target.role_assignments.all())
     initial = {
         "roles": sorted({a.role for a in assignments}),
-        "lead_of": [a.department_id for a in assignments if a.role == Role.DEPARTMENT_LEAD and a.department_id],
+        "lead_of": [
+            a.department_id
+            for a in assignments
+            if a.role == Role.DEPARTMENT_LEAD and a.department_id
+        ],
     }
     form = forms.RolesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -132,7 +151,9 @@ def user_roles(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         if Role.DEPARTMENT_LEAD in form.cleaned_data["roles"]:
             departments = form.cleaned_data["lead_of"]
-            roles += [(Role.DEPARTMENT_LEAD, d.pk) for d in departments] or [(Role.DEPARTMENT_LEAD, None)]
+            roles += [(Role.DEPARTMENT_LEAD, d.pk) for d in departments] or [
+                (Role.DEPARTMENT_LEAD, None)
+            ]
         services.user_set_roles(user=target, roles=roles)
         messages.success(request, _("Roles of %(user)s were saved.") % {"user": target})
         return redirect("access:users")

@@ -27,7 +27,9 @@ _current: ContextVar[AuditContext | None] = ContextVar("kehu_audit_context", def
 
 
 @contextlib.contextmanager
-def audit_context(*, channel: str, actor: Any = None, remote_addr: str | None = None) -> Iterator[AuditContext]:
+def audit_context(
+    *, channel: str, actor: Any = None, remote_addr: str | None = None
+) -> Iterator[AuditContext]:
     """Attribute every audit entry written inside the block to ``actor`` via ``channel``."""
     token = _current.set(AuditContext(channel=channel, actor=actor, remote_addr=remote_addr))
     try:
@@ -56,7 +58,11 @@ def stamp_entry(sender: type, instance: AuditEntry, **kwargs: Any) -> None:
         return
     instance.channel = current.channel
     actor = current.actor
-    if actor is not None and getattr(actor, "is_authenticated", False) and instance.actor_id is None:
+    if (
+        actor is not None
+        and getattr(actor, "is_authenticated", False)
+        and instance.actor_id is None
+    ):
         instance.actor = actor
         instance.actor_email = getattr(actor, "email", None)
     if current.remote_addr and not instance.remote_addr:

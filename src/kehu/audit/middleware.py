@@ -17,5 +17,7 @@ class AuditContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         channel = Channel.API if request.path.startswith("/api/") else Channel.WEB
         user = request.user if request.user.is_authenticated else None
-        with audit_context(channel=channel, actor=user, remote_addr=request.META.get("REMOTE_ADDR")):
+        with audit_context(
+            channel=channel, actor=user, remote_addr=request.META.get("REMOTE_ADDR")
+        ):
             return self.get_response(request)

@@ -21,12 +21,18 @@ class ImmutableEntryError(Exception):
 
 
 class AuditEntry(AbstractLogEntry):
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.SYSTEM)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.SYSTEM
+    )
 
     class Meta(AbstractLogEntry.Meta):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
-        indexes = [models.Index(fields=["content_type", "object_pk", "-timestamp"], name="audit_object_idx")]
+        indexes = [
+            models.Index(
+                fields=["content_type", "object_pk", "-timestamp"], name="audit_object_idx"
+            )
+        ]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Field as ModelField
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -34,7 +35,15 @@ class ErrorOut(Schema):
     errors: list[FieldError] = []
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 
 
 class TokenAuth(HttpBearer):
@@ -61,9 +70,17 @@ class SessionAuth(APIKeyCookie):
         return request.user if request.user.is_authenticated else None
 
 
-def _error(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
-           errors: list[dict[str, str]] | None = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": message, "errors": errors or []}, status=status)
+def _error(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    errors: list[dict[str, str]] | None = None,
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "errors": errors or []}, status=status
+    )
 
 
 def _loc(loc: Any) -> str:
@@ -74,22 +91,33 @@ def _loc(loc: Any) -> str:
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def invalid_input(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        errors = [{"field": _loc(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors]
+        errors = [
+            {"field": _loc(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors
+        ]
         return _error(api, request, 422, "invalid", "The request is not valid.", errors)
 
     @api.exception_handler(DjangoValidationError)
     def invalid_object(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         if hasattr(exc, "error_dict"):
-            errors = [{"field": "" if f == "__all__" else f, "message": str(m)}
-                      for f, errs in exc.message_dict.items() for m in errs]
+            errors = [
+                {"field": "" if f == "__all__" else f, "message": str(m)}
+                for f, errs in exc.message_dict.items()
+                for m in errs
+            ]
         else:
             errors = [{"field": "", "message": str(m)} for m in exc.messages]
         return _error(api, request, 422, "invalid", "The request is not valid.", errors)
 
     @api.exception_handler(StaleVersionError)
     def stale(request: HttpRequest, exc: StaleVersionError) -> HttpResponse:
-        return _error(api, request, 409, "stale_version", str(exc),
-                      [{"field": "version", "message": f"current version is {exc.current.version}"}])
+        return _error(
+            api,
+            request,
+            409,
+            "stale_version",
+            str(exc),
+            [{"field": "version", "message": f"current version is {exc.current.version}"}],
+        )
 
     @api.exception_handler(DeletionBlocked)
     def blocked(request: HttpRequest, exc: DeletionBlocked) -> HttpResponse:
@@ -127,30 +155,44 @@ class OrderedCursorPagination(CursorPagination):
     class Input(Schema):
         page_size: int | None = Field(None, ge=1, le=500)
         cursor: str | None = None
-        ordering: str | None = Field(None, max_length=40, description="A field name, '-' for descending")
+        ordering: str | None = Field(
+            None, max_length=40, description="A field name, '-' for descending"
+        )
 
     def __init__(self, *, orderings: tuple[str, ...] = ("id",), **kwargs: Any) -> None:
         self.orderings = orderings
         super().__init__(ordering=(orderings[0], "pk"), **kwargs)
 
-    def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
         chosen = pagination.ordering or self.orderings[0]
         if chosen.lstrip("-") not in {o.lstrip("-") for o in self.orderings}:
-            raise ValidationError([{"loc": ("query", "ordering"),
-                                    "msg": f"Order by one of: {', '.join(o.lstrip('-') for o in self.orderings)}"}])
+            raise ValidationError(
+                [
+                    {
+                        "loc": ("query", "ordering"),
+                        "msg": f"Order by one of: {', '.join(o.lstrip('-') for o in self.orderings)}",
+                    }
+                ]
+            )
         # A fresh paginator per request: the ordering is per request, never shared state.
-        inner = CursorPagination(ordering=(chosen, "pk"), page_size=self.page_size, max_page_size=self.max_page_size)
+        inner = CursorPagination(
+            ordering=(chosen, "pk"), page_size=self.page_size, max_page_size=self.max_page_size
+        )
         return inner.paginate_queryset(queryset, pagination, request, **params)
 
 
-def payload_to_fields(model: type[Model], data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def payload_to_fields(
+    model: type[Model], data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a payload into plain fields (foreign keys as ``<name>_id``) and many-to-many sets."""
     plain: dict[str, Any] = {}
     many: dict[str, Any] = {}
     for name, value in data.items():
         if name == "version":
             continue
-        field = model._meta.get_field(name)
+        field = cast("ModelField[Any, Any]", model._meta.get_field(name))
         if field.many_to_many:
             ids = set(value or [])
             related = field.related_model._default_manager  # type: ignore[union-attr]
@@ -158,8 +200,13 @@ def payload_to_fields(model: type[Model], data: dict[str, Any]) -> tuple[dict[st
                 raise DjangoValidationError({name: "One or more of these ids do not exist."})
             many[name] = sorted(ids)
         elif field.is_relation:
-            plain[field.attname] = value  # type: ignore[attr-defined]
-        elif value is None and not field.null and getattr(field, "blank", False) and field.get_internal_type() in ("CharField", "TextField", "EmailField"):
+            plain[field.attname] = value
+        elif (
+            value is None
+            and not field.null
+            and getattr(field, "blank", False)
+            and field.get_internal_type() in ("CharField", "TextField", "EmailField")
+        ):
             plain[name] = ""  # an optional text field sent as null means "empty"
         else:
             plain[name] = value

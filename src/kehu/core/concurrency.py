@@ -34,7 +34,7 @@ def save_if_current(instance: M, *, expected_version: int, changes: dict[str, An
     lock) so two writers with the same expected version cannot both pass the check.
     """
     with transaction.atomic():
-        locked = type(instance).objects.select_for_update().get(pk=instance.pk)
+        locked = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
         if locked.version != expected_version:
             raise StaleVersionError(locked)
         for field, value in changes.items():

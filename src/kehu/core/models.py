@@ -39,12 +39,6 @@ class BilingualNameMixin(models.Model):
     class Meta:
         abstract = True
 
-    @property
-    def display_name(self) -> str:
-        if self.name_en and not (get_language() or "en").startswith("zh"):
-            return self.name_en
-        return self.name
-
     def __str__(self) -> str:
         return self.display_name
 
@@ -54,3 +48,9 @@ class BilingualNameMixin(models.Model):
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_pinyin"}
         super().save(*args, **kwargs)
+
+    @property
+    def display_name(self) -> str:
+        if self.name_en and not (get_language() or "en").startswith("zh"):
+            return self.name_en
+        return self.name

@@ -53,4 +53,6 @@ def object_delete(obj: Model) -> None:
             % {"object": obj, "blockers": ", ".join(blockers)}
         ) from exc
     except IntegrityError as exc:
-        raise DeletionBlocked(_("%(object)s is still referenced elsewhere.") % {"object": obj}) from exc
+        raise DeletionBlocked(
+            _("%(object)s is still referenced elsewhere.") % {"object": obj}
+        ) from exc

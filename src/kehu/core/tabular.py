@@ -36,6 +36,7 @@ def _decode_csv(data: bytes) -> str:
 def read_table(filename: str, data: bytes, *, required: Sequence[str]) -> list[Row]:
     """Rows of a CSV or XLSX file keyed by lower-cased header; blank rows are skipped."""
     lowered = filename.lower()
+    raw_rows: Sequence[Sequence[object]]
     if lowered.endswith(".xlsx"):
         raw_rows = _xlsx_rows(data)
     elif lowered.endswith((".csv", ".txt")):

@@ -34,11 +34,14 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if language not in dict(settings.LANGUAGES):
         return response
     if request.user.is_authenticated:
-        user_update_preferences(user=request.user, language=language)  # type: ignore[arg-type]
+        user_update_preferences(user=request.user, language=language)
     translation.activate(language)
     response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-        secure=settings.LANGUAGE_COOKIE_SECURE, samesite="Lax",
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        samesite="Lax",
     )
     return response
 
@@ -52,11 +55,15 @@ def health(request: HttpRequest) -> JsonResponse:
 
 def api_aware_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "message": "Not found.", "errors": []}, status=404)
+        return JsonResponse(
+            {"code": "not_found", "message": "Not found.", "errors": []}, status=404
+        )
     return render(request, "404.html", status=404)
 
 
 def api_aware_500(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "server_error", "message": "Server error.", "errors": []}, status=500)
+        return JsonResponse(
+            {"code": "server_error", "message": "Server error.", "errors": []}, status=500
+        )
     return render(request, "500.html", status=500)

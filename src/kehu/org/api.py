@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from kehu.access.permissions import IMPORT, access_object, authorize
-from kehu.core.api import ERRORS
+from kehu.core.api import ERRORS, ErrorOut
 from kehu.core.crud_api import CrudSpec, register_crud
 from kehu.org import selectors
 from kehu.org.imports import IMPORTERS
@@ -53,35 +53,110 @@ def _departments(queryset: QuerySet[Department], filters: SearchFilter) -> Query
 
 
 SPECS = [
-    CrudSpec(Department, "departments", "departments",
-             ["code", "name", "name_en", "parent", "head", "description", "is_active"],
-             lambda: Department.objects.all(), ("name_pinyin", "code", "created_at", "updated_at"),
-             SearchFilter, _departments),
-    CrudSpec(Employee, "employees", "employees",
-             ["employee_no", "name", "name_en", "email", "phone", "title", "department", "team", "manager",
-              "is_away", "away_until", "is_active"],
-             lambda: Employee.objects.all(), ("name_pinyin", "employee_no", "created_at", "updated_at"),
-             SearchFilter,
-             lambda qs, f: selectors.employee_list(search=f.q or "", department_id=f.department).filter(pk__in=qs)),
-    CrudSpec(Team, "teams", "teams", ["department", "name", "name_en", "lead"],
-             lambda: Team.objects.all(), ("name_pinyin", "created_at"), NoFilter, _by_department("department")),
-    CrudSpec(KeyRole, "key-roles", "key roles", ["department", "name", "name_en", "primary", "backup"],
-             lambda: KeyRole.objects.all(), ("name_pinyin", "created_at"), NoFilter, _by_department("department")),
-    CrudSpec(Service, "services", "service catalogue",
-             ["department", "name", "name_en", "description", "audience", "allowed_departments",
-              "response_minutes", "resolution_minutes", "interface_person", "is_active"],
-             lambda: Service.objects.prefetch_related("allowed_departments"), ("name_pinyin", "created_at"),
-             SearchFilter,
-             lambda qs, f: selectors.service_catalogue(search=f.q or "", department_id=f.department)),
-    CrudSpec(InternalRelation, "relations", "internal relations",
-             ["supplier_department", "supplier_employee", "customer_department", "customer_employee",
-              "relation_type", "collaboration_mode", "description"],
-             lambda: InternalRelation.objects.all(), ("id", "created_at"), NoFilter,
-             _by_department("supplier_department")),
-    CrudSpec(InterfaceAssignment, "interfaces", "interface persons",
-             ["requesting_department", "supplier_department", "person"],
-             lambda: InterfaceAssignment.objects.all(), ("id", "created_at"), NoFilter,
-             _by_department("supplier_department")),
+    CrudSpec(
+        Department,
+        "departments",
+        "departments",
+        ["code", "name", "name_en", "parent", "head", "description", "is_active"],
+        lambda: Department.objects.all(),
+        ("name_pinyin", "code", "created_at", "updated_at"),
+        SearchFilter,
+        _departments,
+    ),
+    CrudSpec(
+        Employee,
+        "employees",
+        "employees",
+        [
+            "employee_no",
+            "name",
+            "name_en",
+            "email",
+            "phone",
+            "title",
+            "department",
+            "team",
+            "manager",
+            "is_away",
+            "away_until",
+            "is_active",
+        ],
+        lambda: Employee.objects.all(),
+        ("name_pinyin", "employee_no", "created_at", "updated_at"),
+        SearchFilter,
+        lambda qs, f: selectors.employee_list(search=f.q or "", department_id=f.department).filter(
+            pk__in=qs
+        ),
+    ),
+    CrudSpec(
+        Team,
+        "teams",
+        "teams",
+        ["department", "name", "name_en", "lead"],
+        lambda: Team.objects.all(),
+        ("name_pinyin", "created_at"),
+        NoFilter,
+        _by_department("department"),
+    ),
+    CrudSpec(
+        KeyRole,
+        "key-roles",
+        "key roles",
+        ["department", "name", "name_en", "primary", "backup"],
+        lambda: KeyRole.objects.all(),
+        ("name_pinyin", "created_at"),
+        NoFilter,
+        _by_department("department"),
+    ),
+    CrudSpec(
+        Service,
+        "services",
+        "service catalogue",
+        [
+            "department",
+            "name",
+            "name_en",
+            "description",
+            "audience",
+            "allowed_departments",
+            "response_minutes",
+            "resolution_minutes",
+            "interface_person",
+            "is_active",
+        ],
+        lambda: Service.objects.prefetch_related("allowed_departments"),
+        ("name_pinyin", "created_at"),
+        SearchFilter,
+        lambda qs, f: selectors.service_catalogue(search=f.q or "", department_id=f.department),
+    ),
+    CrudSpec(
+        InternalRelation,
+        "relations",
+        "internal relations",
+        [
+            "supplier_department",
+            "supplier_employee",
+            "customer_department",
+            "customer_employee",
+            "relation_type",
+            "collaboration_mode",
+            "description",
+        ],
+        lambda: InternalRelation.objects.all(),
+        ("id", "created_at"),
+        NoFilter,
+        _by_department("supplier_department"),
+    ),
+    CrudSpec(
+        InterfaceAssignment,
+        "interfaces",
+        "interface persons",
+        ["requesting_department", "supplier_department", "person"],
+        lambda: InterfaceAssignment.objects.all(),
+        ("id", "created_at"),
+        NoFilter,
+        _by_department("supplier_department"),
+    ),
 ]
 for spec in SPECS:
     register_crud(router, spec)
@@ -128,10 +203,16 @@ class PyramidOut(Schema):
     contacts_for_me: list[InterfaceRef]
 
 
-@router.get("/employees/{int:pk}/pyramid", response={200: PyramidOut, **ERRORS}, tags=["employees"],
-            summary="Whom this person serves and who serves them (the inverted pyramid)")
+@router.get(
+    "/employees/{int:pk}/pyramid",
+    response={200: PyramidOut, **ERRORS},
+    tags=["employees"],
+    summary="Whom this person serves and who serves them (the inverted pyramid)",
+)
 def employee_pyramid(request: HttpRequest, pk: int) -> Any:
-    employee = access_object(request.user, Employee, pk, queryset=Employee.objects.select_related("manager"))
+    employee = access_object(
+        request.user, Employee, pk, queryset=Employee.objects.select_related("manager")
+    )
     return selectors.employee_pyramid(employee)
 
 
@@ -149,10 +230,15 @@ class ImportOut(Schema):
     errors: list[RowErrorOut]
 
 
-@router.post("/import/{kind}", response={**ERRORS, 200: ImportOut, 422: ImportOut}, tags=["import"],
-             summary="Import departments or employees from CSV/XLSX: every row or none")
-def import_table(request: HttpRequest, kind: str, file: File[UploadedFile],
-                 dry_run: Form[bool] = False) -> Any:
+@router.post(
+    "/import/{kind}",
+    response={**ERRORS, 200: ImportOut, 422: ImportOut | ErrorOut},
+    tags=["import"],
+    summary="Import departments or employees from CSV/XLSX: every row or none",
+)
+def import_table(
+    request: HttpRequest, kind: str, file: File[UploadedFile], dry_run: Form[bool] = False
+) -> Any:
     from django.conf import settings
     from django.http import Http404
 
@@ -162,6 +248,10 @@ def import_table(request: HttpRequest, kind: str, file: File[UploadedFile],
     if (file.size or 0) > settings.IMPORT_MAX_BYTES:
         from django.core.exceptions import ValidationError
 
-        raise ValidationError({"file": f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes."})
-    result = IMPORTERS[kind](filename=file.name or "", data=file.read(), user=request.user, dry_run=dry_run)
+        raise ValidationError(
+            {"file": f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes."}
+        )
+    result = IMPORTERS[kind](
+        filename=file.name or "", data=file.read(), user=request.user, dry_run=dry_run
+    )
     return (200 if result.ok else 422), result

@@ -22,6 +22,13 @@ class OrgConfig(AppConfig):
             models.InterfaceAssignment,
         ):
             # Only the object's own columns: reverse relations are other objects' history.
-            fields = [f.name for f in model._meta.concrete_fields
-                      if f.name not in ("id", "name_pinyin", "created_at", "updated_at", "version")]
-            auditlog.register(model, include_fields=fields, m2m_fields={"allowed_departments"} if model is models.Service else None)
+            fields = [
+                f.name
+                for f in model._meta.concrete_fields
+                if f.name not in ("id", "name_pinyin", "created_at", "updated_at", "version")
+            ]
+            auditlog.register(
+                model,
+                include_fields=fields,
+                m2m_fields={"allowed_departments"} if model is models.Service else None,
+            )

@@ -47,8 +47,20 @@ class TeamForm(VersionedForm):
 class EmployeeForm(VersionedForm):
     class Meta:
         model = Employee
-        fields = ["employee_no", "name", "name_en", "email", "phone", "title", "department", "team",
-                  "manager", "is_away", "away_until", "is_active"]
+        fields = [
+            "employee_no",
+            "name",
+            "name_en",
+            "email",
+            "phone",
+            "title",
+            "department",
+            "team",
+            "manager",
+            "is_away",
+            "away_until",
+            "is_active",
+        ]
         widgets = {"away_until": forms.DateInput(attrs={"type": "date"})}
 
 
@@ -61,8 +73,18 @@ class KeyRoleForm(VersionedForm):
 class ServiceForm(VersionedForm):
     class Meta:
         model = Service
-        fields = ["department", "name", "name_en", "description", "audience", "allowed_departments",
-                  "response_minutes", "resolution_minutes", "interface_person", "is_active"]
+        fields = [
+            "department",
+            "name",
+            "name_en",
+            "description",
+            "audience",
+            "allowed_departments",
+            "response_minutes",
+            "resolution_minutes",
+            "interface_person",
+            "is_active",
+        ]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "allowed_departments": forms.CheckboxSelectMultiple,
@@ -72,8 +94,15 @@ class ServiceForm(VersionedForm):
 class InternalRelationForm(VersionedForm):
     class Meta:
         model = InternalRelation
-        fields = ["supplier_department", "supplier_employee", "customer_department", "customer_employee",
-                  "relation_type", "collaboration_mode", "description"]
+        fields = [
+            "supplier_department",
+            "supplier_employee",
+            "customer_department",
+            "customer_employee",
+            "relation_type",
+            "collaboration_mode",
+            "description",
+        ]
 
 
 class InterfaceAssignmentForm(VersionedForm):

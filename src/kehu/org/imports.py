@@ -20,8 +20,18 @@ from kehu.core.tabular import Row, TableError, read_table
 from kehu.org.models import Department, Employee, Team
 
 DEPARTMENT_COLUMNS = ["code", "name", "name_en", "parent_code", "description"]
-EMPLOYEE_COLUMNS = ["employee_no", "name", "name_en", "email", "phone", "title",
-                    "department_code", "team", "manager_no", "is_away"]
+EMPLOYEE_COLUMNS = [
+    "employee_no",
+    "name",
+    "name_en",
+    "email",
+    "phone",
+    "title",
+    "department_code",
+    "team",
+    "manager_no",
+    "is_away",
+]
 _TRUE = {"1", "true", "yes", "y", "是", "x"}
 _FALSE = {"", "0", "false", "no", "n", "否"}
 
@@ -51,7 +61,12 @@ class _DryRunRollback(Exception):
 
 def _messages(exc: ValidationError) -> list[tuple[str, str]]:
     if hasattr(exc, "error_dict"):
-        return [(name, str(m)) for name, errs in exc.error_dict.items() for e in errs for m in e.messages]
+        return [
+            (name, str(m))
+            for name, errs in exc.error_dict.items()
+            for e in errs
+            for m in e.messages
+        ]
     return [("", m) for m in exc.messages]
 
 
@@ -65,7 +80,9 @@ def _run(rows: list[Row], apply_row: Any, finish: Any, *, user: Any, dry_run: bo
                     with transaction.atomic():
                         created = apply_row(row, result)
                 except ValidationError as exc:
-                    result.errors.extend(RowError(row.line, col, msg) for col, msg in _messages(exc))
+                    result.errors.extend(
+                        RowError(row.line, col, msg) for col, msg in _messages(exc)
+                    )
                     continue
                 if created is True:
                     result.created += 1
@@ -96,7 +113,9 @@ def _upsert(model: type[Any], lookup: dict[str, Any], values: dict[str, Any]) ->
     return created
 
 
-def import_departments(*, filename: str, data: bytes, user: Any, dry_run: bool = False) -> ImportResult:
+def import_departments(
+    *, filename: str, data: bytes, user: Any, dry_run: bool = False
+) -> ImportResult:
     """Create or update departments by code; parent_code may name a department in the same file."""
     try:
         rows = read_table(filename, data, required=["code", "name"])
@@ -109,18 +128,32 @@ def import_departments(*, filename: str, data: bytes, user: Any, dry_run: bool =
     def apply_row(row: Row, result: ImportResult) -> bool | None:
         code = row.values.get("code", "")
         if code in seen:
-            raise ValidationError({"code": _("Code %(code)s is also on line %(line)s.") % {"code": code, "line": seen[code]}})
+            raise ValidationError(
+                {
+                    "code": _("Code %(code)s is also on line %(line)s.")
+                    % {"code": code, "line": seen[code]}
+                }
+            )
         seen[code] = row.line
         parent_code = row.values.get("parent_code", "")
-        if parent_code and parent_code not in file_codes and not Department.objects.filter(code=parent_code).exists():
-            raise ValidationError({"parent_code": _("No department has the code %(code)s.") % {"code": parent_code}})
+        if (
+            parent_code
+            and parent_code not in file_codes
+            and not Department.objects.filter(code=parent_code).exists()
+        ):
+            raise ValidationError(
+                {"parent_code": _("No department has the code %(code)s.") % {"code": parent_code}}
+            )
         if parent_code:
             parents.append((row, parent_code))
         return _upsert(
             Department,
             {"code": code},
-            {"name": row.values.get("name", ""), "name_en": row.values.get("name_en", ""),
-             "description": row.values.get("description", "")},
+            {
+                "name": row.values.get("name", ""),
+                "name_en": row.values.get("name_en", ""),
+                "description": row.values.get("description", ""),
+            },
         )
 
     def finish(result: ImportResult) -> None:
@@ -130,14 +163,18 @@ def import_departments(*, filename: str, data: bytes, user: Any, dry_run: bool =
             try:
                 department.full_clean()
             except ValidationError as exc:
-                result.errors.extend(RowError(row.line, "parent_code", m) for _c, m in _messages(exc))
+                result.errors.extend(
+                    RowError(row.line, "parent_code", m) for _c, m in _messages(exc)
+                )
                 continue
             department.save(update_fields=["parent", "updated_at"])
 
     return _run(rows, apply_row, finish, user=user, dry_run=dry_run)
 
 
-def import_employees(*, filename: str, data: bytes, user: Any, dry_run: bool = False) -> ImportResult:
+def import_employees(
+    *, filename: str, data: bytes, user: Any, dry_run: bool = False
+) -> ImportResult:
     """Create or update employees by employee_no; manager_no may name an employee in the same file."""
     try:
         rows = read_table(filename, data, required=["employee_no", "name", "department_code"])
@@ -152,11 +189,21 @@ def import_employees(*, filename: str, data: bytes, user: Any, dry_run: bool = F
         values = row.values
         number = values.get("employee_no", "")
         if number in seen:
-            raise ValidationError({"employee_no": _("Employee number %(no)s is also on line %(line)s.") % {"no": number, "line": seen[number]}})
+            raise ValidationError(
+                {
+                    "employee_no": _("Employee number %(no)s is also on line %(line)s.")
+                    % {"no": number, "line": seen[number]}
+                }
+            )
         seen[number] = row.line
         department = departments.get(values.get("department_code", ""))
         if department is None:
-            raise ValidationError({"department_code": _("No department has the code %(code)s.") % {"code": values.get("department_code", "")}})
+            raise ValidationError(
+                {
+                    "department_code": _("No department has the code %(code)s.")
+                    % {"code": values.get("department_code", "")}
+                }
+            )
         away = values.get("is_away", "").lower()
         if away not in _TRUE | _FALSE:
             raise ValidationError({"is_away": _("Use yes or no.")})
@@ -168,17 +215,29 @@ def import_employees(*, filename: str, data: bytes, user: Any, dry_run: bool = F
                 team.full_clean()
                 team.save()
         manager_no = values.get("manager_no", "")
-        if manager_no and manager_no not in file_numbers and not Employee.objects.filter(employee_no=manager_no).exists():
-            raise ValidationError({"manager_no": _("No employee has the number %(no)s.") % {"no": manager_no}})
+        if (
+            manager_no
+            and manager_no not in file_numbers
+            and not Employee.objects.filter(employee_no=manager_no).exists()
+        ):
+            raise ValidationError(
+                {"manager_no": _("No employee has the number %(no)s.") % {"no": manager_no}}
+            )
         if manager_no:
             managers.append((row, manager_no))
         return _upsert(
             Employee,
             {"employee_no": number},
-            {"name": values.get("name", ""), "name_en": values.get("name_en", ""),
-             "email": values.get("email", ""), "phone": values.get("phone", ""),
-             "title": values.get("title", ""), "department": department, "team": team,
-             "is_away": away in _TRUE},
+            {
+                "name": values.get("name", ""),
+                "name_en": values.get("name_en", ""),
+                "email": values.get("email", ""),
+                "phone": values.get("phone", ""),
+                "title": values.get("title", ""),
+                "department": department,
+                "team": team,
+                "is_away": away in _TRUE,
+            },
         )
 
     def finish(result: ImportResult) -> None:
@@ -188,7 +247,9 @@ def import_employees(*, filename: str, data: bytes, user: Any, dry_run: bool = F
             try:
                 employee.full_clean()
             except ValidationError as exc:
-                result.errors.extend(RowError(row.line, "manager_no", m) for _c, m in _messages(exc))
+                result.errors.extend(
+                    RowError(row.line, "manager_no", m) for _c, m in _messages(exc)
+                )
                 continue
             employee.save(update_fields=["manager", "updated_at"])
 
@@ -203,11 +264,22 @@ def export_rows(kind: str) -> tuple[list[str], list[list[Any]]]:
     if kind == "departments":
         departments = Department.objects.select_related("parent")
         return DEPARTMENT_COLUMNS, [
-            [d.code, d.name, d.name_en, d.parent.code if d.parent else "", d.description] for d in departments
+            [d.code, d.name, d.name_en, d.parent.code if d.parent else "", d.description]
+            for d in departments
         ]
     employees = Employee.objects.select_related("department", "team", "manager")
     return EMPLOYEE_COLUMNS, [
-        [e.employee_no, e.name, e.name_en, e.email, e.phone, e.title, e.department.code,
-         e.team.name if e.team else "", e.manager.employee_no if e.manager else "", "yes" if e.is_away else "no"]
+        [
+            e.employee_no,
+            e.name,
+            e.name_en,
+            e.email,
+            e.phone,
+            e.title,
+            e.department.code,
+            e.team.name if e.team else "",
+            e.manager.employee_no if e.manager else "",
+            "yes" if e.is_away else "no",
+        ]
         for e in employees
     ]

@@ -125,10 +125,14 @@ class Employee(BilingualNameMixin, VersionedModel):
 
     def clean(self) -> None:
         if self.team_id and self.department_id:
-            team_department = Team.objects.filter(pk=self.team_id).values_list("department_id", flat=True).first()
+            team_department = (
+                Team.objects.filter(pk=self.team_id).values_list("department_id", flat=True).first()
+            )
             if team_department is not None and team_department != self.department_id:
                 raise ValidationError({"team": _("The team belongs to another department.")})
-        managers = dict(Employee.objects.filter(manager__isnull=False).values_list("pk", "manager_id"))
+        managers = dict(
+            Employee.objects.filter(manager__isnull=False).values_list("pk", "manager_id")
+        )
         seen = {self.pk}
         node_id = self.manager_id
         while node_id is not None:
@@ -183,7 +187,10 @@ class Service(BilingualNameMixin, VersionedModel):
         DEPARTMENTS = "departments", _("Listed departments only")
 
     department = models.ForeignKey(
-        Department, verbose_name=_("supplier department"), on_delete=models.PROTECT, related_name="services"
+        Department,
+        verbose_name=_("supplier department"),
+        on_delete=models.PROTECT,
+        related_name="services",
     )
     description = models.TextField(_("description"), blank=True)
     audience = models.CharField(
@@ -219,7 +226,9 @@ class Service(BilingualNameMixin, VersionedModel):
             models.CheckConstraint(
                 condition=Q(resolution_minutes__gte=models.F("response_minutes")),
                 name="resolution_not_before_response",
-                violation_error_message=_("The resolution target cannot be shorter than the response target."),
+                violation_error_message=_(
+                    "The resolution target cannot be shorter than the response target."
+                ),
             ),
         ]
 
@@ -243,22 +252,40 @@ class InternalRelation(VersionedModel):
     """
 
     customer_department = models.ForeignKey(
-        Department, verbose_name=_("customer department"), on_delete=models.CASCADE,
-        null=True, blank=True, related_name="supplier_relations",
+        Department,
+        verbose_name=_("customer department"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="supplier_relations",
     )
     customer_employee = models.ForeignKey(
-        Employee, verbose_name=_("customer person"), on_delete=models.CASCADE,
-        null=True, blank=True, related_name="supplier_relations",
+        Employee,
+        verbose_name=_("customer person"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="supplier_relations",
     )
     supplier_department = models.ForeignKey(
-        Department, verbose_name=_("supplier department"), on_delete=models.CASCADE,
-        null=True, blank=True, related_name="customer_relations",
+        Department,
+        verbose_name=_("supplier department"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="customer_relations",
     )
     supplier_employee = models.ForeignKey(
-        Employee, verbose_name=_("supplier person"), on_delete=models.CASCADE,
-        null=True, blank=True, related_name="customer_relations",
+        Employee,
+        verbose_name=_("supplier person"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="customer_relations",
     )
-    relation_type = models.CharField(_("relation type"), max_length=16, choices=RelationType.choices)
+    relation_type = models.CharField(
+        _("relation type"), max_length=16, choices=RelationType.choices
+    )
     collaboration_mode = models.CharField(
         _("collaboration mode"), max_length=16, choices=CollaborationMode.choices, blank=True
     )
@@ -275,7 +302,9 @@ class InternalRelation(VersionedModel):
                     | Q(customer_department__isnull=True, customer_employee__isnull=False)
                 ),
                 name="relation_one_customer",
-                violation_error_message=_("Choose either a customer department or a customer person."),
+                violation_error_message=_(
+                    "Choose either a customer department or a customer person."
+                ),
             ),
             models.CheckConstraint(
                 condition=(
@@ -283,7 +312,9 @@ class InternalRelation(VersionedModel):
                     | Q(supplier_department__isnull=True, supplier_employee__isnull=False)
                 ),
                 name="relation_one_supplier",
-                violation_error_message=_("Choose either a supplier department or a supplier person."),
+                violation_error_message=_(
+                    "Choose either a supplier department or a supplier person."
+                ),
             ),
         ]
 
@@ -296,8 +327,13 @@ class InternalRelation(VersionedModel):
         return self.supplier_department or self.supplier_employee  # type: ignore[return-value]
 
     def clean(self) -> None:
-        same_department = self.customer_department_id and self.customer_department_id == self.supplier_department_id
-        same_person = self.customer_employee_id and self.customer_employee_id == self.supplier_employee_id
+        same_department = (
+            self.customer_department_id
+            and self.customer_department_id == self.supplier_department_id
+        )
+        same_person = (
+            self.customer_employee_id and self.customer_employee_id == self.supplier_employee_id
+        )
         if same_department or same_person:
             raise ValidationError(_("A unit cannot be its own supplier."))
 
@@ -309,15 +345,21 @@ class InterfaceAssignment(VersionedModel):
     """The one fixed contact (接口人) a requesting unit uses for a supplier department."""
 
     requesting_department = models.ForeignKey(
-        Department, verbose_name=_("requesting department"), on_delete=models.CASCADE,
+        Department,
+        verbose_name=_("requesting department"),
+        on_delete=models.CASCADE,
         related_name="interface_contacts",
     )
     supplier_department = models.ForeignKey(
-        Department, verbose_name=_("supplier department"), on_delete=models.CASCADE,
+        Department,
+        verbose_name=_("supplier department"),
+        on_delete=models.CASCADE,
         related_name="interface_assignments",
     )
     person = models.ForeignKey(
-        Employee, verbose_name=_("interface person"), on_delete=models.PROTECT,
+        Employee,
+        verbose_name=_("interface person"),
+        on_delete=models.PROTECT,
         related_name="interface_assignments",
     )
 
@@ -329,16 +371,31 @@ class InterfaceAssignment(VersionedModel):
             models.UniqueConstraint(
                 fields=["requesting_department", "supplier_department"],
                 name="one_interface_per_pair",
-                violation_error_message=_("This pair of departments already has an interface person."),
+                violation_error_message=_(
+                    "This pair of departments already has an interface person."
+                ),
             )
         ]
 
     def clean(self) -> None:
-        if self.requesting_department_id and self.requesting_department_id == self.supplier_department_id:
+        if (
+            self.requesting_department_id
+            and self.requesting_department_id == self.supplier_department_id
+        ):
             raise ValidationError(_("A department does not need an interface person to itself."))
-        person_department = Employee.objects.filter(pk=self.person_id).values_list("department_id", flat=True).first()
-        if person_department is not None and self.supplier_department_id and person_department != self.supplier_department_id:
-            raise ValidationError({"person": _("The interface person must work in the supplier department.")})
+        person_department = (
+            Employee.objects.filter(pk=self.person_id)
+            .values_list("department_id", flat=True)
+            .first()
+        )
+        if (
+            person_department is not None
+            and self.supplier_department_id
+            and person_department != self.supplier_department_id
+        ):
+            raise ValidationError(
+                {"person": _("The interface person must work in the supplier department.")}
+            )
 
     def __str__(self) -> str:
         return f"{self.requesting_department} → {self.supplier_department}: {self.person}"

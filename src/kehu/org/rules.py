@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kehu.access.models import Role
-from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, is_staff_member, led_departments, roles_of, rule
+from kehu.access.permissions import (
+    ADD,
+    CHANGE,
+    DELETE,
+    VIEW,
+    Rule,
+    is_staff_member,
+    led_departments,
+    roles_of,
+    rule,
+)
 from kehu.org.models import (
     Department,
     Employee,
@@ -29,7 +40,7 @@ def _leads(user: Any, department_id: int | None) -> bool:
     return department_id in subtree
 
 
-def _read_or_lead(owning_department: Any) -> Any:
+def _read_or_lead(owning_department: Callable[[Any], int | None]) -> Rule:
     """A rule: staff may view; a department lead may add and change inside their departments."""
 
     def decide(user: Any, action: str, target: Any) -> bool:
@@ -53,8 +64,7 @@ def _department(user: Any, action: str, target: Any) -> bool:
     # A lead edits their departments and adds sub-departments; only administrators delete.
     if action == DELETE:
         return False
-    return _read_or_lead(lambda d: d.pk or d.parent_id)(user, action, target)  # type: ignore[no-any-return]
-
+    return _read_or_lead(lambda d: d.pk or d.parent_id)(user, action, target)
 
 
 rule(Team)(_read_or_lead(lambda t: t.department_id))

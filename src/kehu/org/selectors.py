@@ -50,8 +50,8 @@ def department_tree(*, search: str = "") -> list[tuple[Department, int]]:
     keep: set[int] | None = None
     if search:
         keep = set()
-        for d in department_search(Department.objects.all(), search).values_list("pk", flat=True):
-            node: Department | None = by_id.get(d)
+        for pk in department_search(Department.objects.all(), search).values_list("pk", flat=True):
+            node: Department | None = by_id.get(pk)
             while node is not None and node.pk not in keep:
                 keep.add(node.pk)
                 node = by_id.get(node.parent_id) if node.parent_id else None
@@ -103,7 +103,9 @@ def service_catalogue(*, search: str = "", department_id: int | None = None) -> 
         "allowed_departments"
     )
     if search:
-        queryset = queryset.filter(_name_search("", search) | Q(description__icontains=search.strip()))
+        queryset = queryset.filter(
+            _name_search("", search) | Q(description__icontains=search.strip())
+        )
     if department_id:
         queryset = queryset.filter(department_id=department_id)
     return queryset
@@ -196,7 +198,9 @@ def employee_pyramid(employee: Employee) -> Pyramid:
         department_suppliers=list(relations.filter(customer_department_id=employee.department_id)),
         interface_for=list(interfaces.filter(person=employee)),
         contacts_for_me=list(interfaces.filter(requesting_department_id=employee.department_id)),
-        services_fronted=list(Service.objects.filter(interface_person=employee).select_related("department")),
+        services_fronted=list(
+            Service.objects.filter(interface_person=employee).select_related("department")
+        ),
         key_roles=list(
             KeyRole.objects.filter(Q(primary=employee) | Q(backup=employee)).select_related(
                 "department", "primary", "backup"

@@ -16,5 +16,10 @@ for slug in views.RESOURCES:
         path(f"{slug}/new/", views.object_create_view, {"slug": slug}, name=f"{slug}-create"),
         path(f"{slug}/<int:pk>/", views.object_detail, {"slug": slug}, name=f"{slug}-detail"),
         path(f"{slug}/<int:pk>/edit/", views.object_edit_view, {"slug": slug}, name=f"{slug}-edit"),
-        path(f"{slug}/<int:pk>/delete/", views.object_delete_view, {"slug": slug}, name=f"{slug}-delete"),
+        path(
+            f"{slug}/<int:pk>/delete/",
+            views.object_delete_view,
+            {"slug": slug},
+            name=f"{slug}-delete",
+        ),
     ]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import ADD, CHANGE, DELETE, IMPORT, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_for
 from kehu.core.concurrency import StaleVersionError
+from kehu.core.models import VersionedModel
 from kehu.core.services import DeletionBlocked, object_create, object_delete, object_update
 from kehu.core.tabular import write_csv, write_xlsx
 from kehu.org import forms, selectors
@@ -44,7 +45,7 @@ class Resource:
     """How one kind of organisation object is listed, shown and edited on the web."""
 
     slug: str
-    model: type[Model]
+    model: type[VersionedModel]
     form: type[forms.VersionedForm]
     title: Any
     columns: tuple[tuple[Any, str], ...]  # (heading, attribute path)
@@ -67,36 +68,107 @@ def _department_filter(request: HttpRequest) -> int | None:
 RESOURCES = {
     r.slug: r
     for r in (
-        Resource("departments", Department, forms.DepartmentForm, gettext_lazy("Departments"),
-                 ((gettext_lazy("Code"), "code"), (gettext_lazy("Name"), "display_name"), (gettext_lazy("Head"), "head")),
-                 lambda request: selectors.department_search(Department.objects.select_related("head"), _search(request))),
-        Resource("employees", Employee, forms.EmployeeForm, gettext_lazy("Employees"),
-                 ((gettext_lazy("No."), "employee_no"), (gettext_lazy("Name"), "display_name"),
-                  (gettext_lazy("Title"), "title"), (gettext_lazy("Department"), "department"),
-                  (gettext_lazy("Manager"), "manager"), (gettext_lazy("Away"), "is_away")),
-                 lambda request: selectors.employee_list(search=_search(request), department_id=_department_filter(request))),
-        Resource("teams", Team, forms.TeamForm, gettext_lazy("Teams"),
-                 ((gettext_lazy("Name"), "display_name"), (gettext_lazy("Department"), "department"), (gettext_lazy("Lead"), "lead")),
-                 lambda request: Team.objects.select_related("department", "lead")),
-        Resource("key-roles", KeyRole, forms.KeyRoleForm, gettext_lazy("Key roles"),
-                 ((gettext_lazy("Role"), "display_name"), (gettext_lazy("Department"), "department"),
-                  (gettext_lazy("Primary"), "primary"), (gettext_lazy("Backup"), "backup"),
-                  (gettext_lazy("Now reachable"), "current_holder")),
-                 lambda request: KeyRole.objects.select_related("department", "primary", "backup")),
-        Resource("services", Service, forms.ServiceForm, gettext_lazy("Service catalogue"),
-                 ((gettext_lazy("Service"), "display_name"), (gettext_lazy("Supplier"), "department"),
-                  (gettext_lazy("Response (min)"), "response_minutes"), (gettext_lazy("Resolution (min)"), "resolution_minutes"),
-                  (gettext_lazy("Interface person"), "interface_person")),
-                 lambda request: selectors.service_catalogue(search=_search(request), department_id=_department_filter(request))),
-        Resource("relations", InternalRelation, forms.InternalRelationForm, gettext_lazy("Internal customer relations"),
-                 ((gettext_lazy("Supplier"), "supplier"), (gettext_lazy("Customer"), "customer"),
-                  (gettext_lazy("Type"), "get_relation_type_display"), (gettext_lazy("Collaboration"), "get_collaboration_mode_display"),
-                  (gettext_lazy("What is supplied"), "description")),
-                 lambda request: selectors.relations_with_sides()),
-        Resource("interfaces", InterfaceAssignment, forms.InterfaceAssignmentForm, gettext_lazy("Interface persons"),
-                 ((gettext_lazy("Requesting department"), "requesting_department"),
-                  (gettext_lazy("Supplier department"), "supplier_department"), (gettext_lazy("Interface person"), "person")),
-                 lambda request: InterfaceAssignment.objects.select_related("requesting_department", "supplier_department", "person")),
+        Resource(
+            "departments",
+            Department,
+            forms.DepartmentForm,
+            gettext_lazy("Departments"),
+            (
+                (gettext_lazy("Code"), "code"),
+                (gettext_lazy("Name"), "display_name"),
+                (gettext_lazy("Head"), "head"),
+            ),
+            lambda request: selectors.department_search(
+                Department.objects.select_related("head"), _search(request)
+            ),
+        ),
+        Resource(
+            "employees",
+            Employee,
+            forms.EmployeeForm,
+            gettext_lazy("Employees"),
+            (
+                (gettext_lazy("No."), "employee_no"),
+                (gettext_lazy("Name"), "display_name"),
+                (gettext_lazy("Title"), "title"),
+                (gettext_lazy("Department"), "department"),
+                (gettext_lazy("Manager"), "manager"),
+                (gettext_lazy("Away"), "is_away"),
+            ),
+            lambda request: selectors.employee_list(
+                search=_search(request), department_id=_department_filter(request)
+            ),
+        ),
+        Resource(
+            "teams",
+            Team,
+            forms.TeamForm,
+            gettext_lazy("Teams"),
+            (
+                (gettext_lazy("Name"), "display_name"),
+                (gettext_lazy("Department"), "department"),
+                (gettext_lazy("Lead"), "lead"),
+            ),
+            lambda request: Team.objects.select_related("department", "lead"),
+        ),
+        Resource(
+            "key-roles",
+            KeyRole,
+            forms.KeyRoleForm,
+            gettext_lazy("Key roles"),
+            (
+                (gettext_lazy("Role"), "display_name"),
+                (gettext_lazy("Department"), "department"),
+                (gettext_lazy("Primary"), "primary"),
+                (gettext_lazy("Backup"), "backup"),
+                (gettext_lazy("Now reachable"), "current_holder"),
+            ),
+            lambda request: KeyRole.objects.select_related("department", "primary", "backup"),
+        ),
+        Resource(
+            "services",
+            Service,
+            forms.ServiceForm,
+            gettext_lazy("Service catalogue"),
+            (
+                (gettext_lazy("Service"), "display_name"),
+                (gettext_lazy("Supplier"), "department"),
+                (gettext_lazy("Response (min)"), "response_minutes"),
+                (gettext_lazy("Resolution (min)"), "resolution_minutes"),
+                (gettext_lazy("Interface person"), "interface_person"),
+            ),
+            lambda request: selectors.service_catalogue(
+                search=_search(request), department_id=_department_filter(request)
+            ),
+        ),
+        Resource(
+            "relations",
+            InternalRelation,
+            forms.InternalRelationForm,
+            gettext_lazy("Internal customer relations"),
+            (
+                (gettext_lazy("Supplier"), "supplier"),
+                (gettext_lazy("Customer"), "customer"),
+                (gettext_lazy("Type"), "get_relation_type_display"),
+                (gettext_lazy("Collaboration"), "get_collaboration_mode_display"),
+                (gettext_lazy("What is supplied"), "description"),
+            ),
+            lambda request: selectors.relations_with_sides(),
+        ),
+        Resource(
+            "interfaces",
+            InterfaceAssignment,
+            forms.InterfaceAssignmentForm,
+            gettext_lazy("Interface persons"),
+            (
+                (gettext_lazy("Requesting department"), "requesting_department"),
+                (gettext_lazy("Supplier department"), "supplier_department"),
+                (gettext_lazy("Interface person"), "person"),
+            ),
+            lambda request: InterfaceAssignment.objects.select_related(
+                "requesting_department", "supplier_department", "person"
+            ),
+        ),
     )
 }
 
@@ -111,12 +183,20 @@ def object_list(request: HttpRequest, slug: str) -> HttpResponse:
     authorize(request.user, VIEW, resource.model)
     page = Paginator(resource.queryset(request), PAGE_SIZE).get_page(request.GET.get("page"))
     template = "org/_object_rows.html" if request.htmx else "org/object_list.html"  # type: ignore[attr-defined]
-    return render(request, template, {
-        "resource": resource, "page": page, "q": _search(request),
-        "can_add": can(request.user, ADD, resource.model),
-        "departments": Department.objects.only("pk", "name", "name_en") if slug in ("employees", "services") else None,
-        "selected_department": _department_filter(request),
-    })
+    return render(
+        request,
+        template,
+        {
+            "resource": resource,
+            "page": page,
+            "q": _search(request),
+            "can_add": can(request.user, ADD, resource.model),
+            "departments": Department.objects.only("pk", "name", "name_en")
+            if slug in ("employees", "services")
+            else None,
+            "selected_department": _department_filter(request),
+        },
+    )
 
 
 @login_required
@@ -124,14 +204,21 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     resource = _resource(slug)
     obj = access_object(request.user, resource.model, pk)
     if slug == "departments":
-        return department_detail(request, obj)
+        return department_detail(request, cast(Department, obj))
     if slug == "employees":
-        return employee_detail(request, obj)
-    return render(request, "org/object_detail.html", {
-        "resource": resource, "object": obj, "facts": _facts(obj, resource.form),
-        "history": history_for(obj)[:100],
-        "can_change": can(request.user, CHANGE, obj), "can_delete": can(request.user, DELETE, obj),
-    })
+        return employee_detail(request, cast(Employee, obj))
+    return render(
+        request,
+        "org/object_detail.html",
+        {
+            "resource": resource,
+            "object": obj,
+            "facts": _facts(obj, resource.form),
+            "history": history_for(obj)[:100],
+            "can_change": can(request.user, CHANGE, obj),
+            "can_delete": can(request.user, DELETE, obj),
+        },
+    )
 
 
 def _facts(obj: Model, form_class: type[forms.VersionedForm]) -> list[tuple[Any, str, str]]:
@@ -140,7 +227,7 @@ def _facts(obj: Model, form_class: type[forms.VersionedForm]) -> list[tuple[Any,
 
     facts = []
     for name in form_class._meta.fields or []:
-        field = obj._meta.get_field(name)
+        field = cast("Field[Any, Any]", obj._meta.get_field(name))
         link = ""
         if field.many_to_many:
             value = ", ".join(str(o) for o in getattr(obj, name).all()) or "—"
@@ -159,29 +246,38 @@ def _facts(obj: Model, form_class: type[forms.VersionedForm]) -> list[tuple[Any,
 
 
 def department_detail(request: HttpRequest, department: Department) -> HttpResponse:
-    return render(request, "org/department_detail.html", {
-        "resource": RESOURCES["departments"],
-        "object": department,
-        "overview": selectors.department_overview(department),
-        "history": history_for(department)[:100],
-        "can_change": can(request.user, CHANGE, department),
-        "can_delete": can(request.user, DELETE, department),
-    })
+    return render(
+        request,
+        "org/department_detail.html",
+        {
+            "resource": RESOURCES["departments"],
+            "object": department,
+            "overview": selectors.department_overview(department),
+            "history": history_for(department)[:100],
+            "can_change": can(request.user, CHANGE, department),
+            "can_delete": can(request.user, DELETE, department),
+        },
+    )
 
 
 def employee_detail(request: HttpRequest, employee: Employee) -> HttpResponse:
-    return render(request, "org/employee_detail.html", {
-        "resource": RESOURCES["employees"],
-        "object": employee,
-        "pyramid": selectors.employee_pyramid(employee),
-        "history": history_for(employee)[:100],
-        "can_change": can(request.user, CHANGE, employee),
-        "can_delete": can(request.user, DELETE, employee),
-    })
+    return render(
+        request,
+        "org/employee_detail.html",
+        {
+            "resource": RESOURCES["employees"],
+            "object": employee,
+            "pyramid": selectors.employee_pyramid(employee),
+            "history": history_for(employee)[:100],
+            "can_change": can(request.user, CHANGE, employee),
+            "can_delete": can(request.user, DELETE, employee),
+        },
+    )
 
 
 def _split_changes(form: forms.VersionedForm) -> tuple[dict[str, Any], dict[str, Any]]:
-    plain, many = {}, {}
+    plain: dict[str, Any] = {}
+    many: dict[str, Any] = {}
     for name, value in form.cleaned_data.items():
         if name == "version":
             continue
@@ -206,7 +302,9 @@ def object_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     form = resource.form(request.POST or None, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         plain, many = _split_changes(form)
-        authorize(request.user, ADD, resource.model(**plain))  # e.g. a lead adds only inside their departments
+        authorize(
+            request.user, ADD, resource.model(**plain)
+        )  # e.g. a lead adds only inside their departments
         try:
             obj = object_create(resource.model, many=many, **plain)
         except ValidationError as exc:
@@ -214,7 +312,9 @@ def object_create_view(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("%(object)s was created.") % {"object": obj})
             return redirect(resource.url("detail", obj.pk))
-    return render(request, "org/object_form.html", {"resource": resource, "form": form, "object": None})
+    return render(
+        request, "org/object_form.html", {"resource": resource, "form": form, "object": None}
+    )
 
 
 @login_required
@@ -222,22 +322,28 @@ def object_create_view(request: HttpRequest, slug: str) -> HttpResponse:
 def object_edit_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     resource = _resource(slug)
     obj = access_object(request.user, resource.model, pk, action=CHANGE)
-    form = resource.form(request.POST or None, instance=resource.model.objects.get(pk=pk))
+    form = resource.form(request.POST or None, instance=resource.model._default_manager.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         plain, many = _split_changes(form)
         expected = form.cleaned_data["version"]
         try:
-            obj = object_update(obj, expected_version=expected, changes=plain, many=many)  # type: ignore[type-var]
+            obj = object_update(obj, expected_version=expected, changes=plain, many=many)
         except StaleVersionError as exc:
             form.add_error(None, str(exc))
-            return render(request, "org/object_form.html",
-                          {"resource": resource, "form": form, "object": obj, "current": exc.current}, status=409)
+            return render(
+                request,
+                "org/object_form.html",
+                {"resource": resource, "form": form, "object": obj, "current": exc.current},
+                status=409,
+            )
         except ValidationError as exc:
             _apply_model_errors(form, exc)
         else:
             messages.success(request, _("%(object)s was saved.") % {"object": obj})
             return redirect(resource.url("detail", obj.pk))
-    return render(request, "org/object_form.html", {"resource": resource, "form": form, "object": obj})
+    return render(
+        request, "org/object_form.html", {"resource": resource, "form": form, "object": obj}
+    )
 
 
 @login_required
@@ -260,10 +366,16 @@ def object_delete_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 def department_tree_view(request: HttpRequest) -> HttpResponse:
     authorize(request.user, VIEW, Department)
     q = _search(request)
-    return render(request, "org/department_tree.html", {
-        "resource": RESOURCES["departments"], "tree": selectors.department_tree(search=q), "q": q,
-        "can_add": can(request.user, ADD, Department),
-    })
+    return render(
+        request,
+        "org/department_tree.html",
+        {
+            "resource": RESOURCES["departments"],
+            "tree": selectors.department_tree(search=q),
+            "q": q,
+            "can_add": can(request.user, ADD, Department),
+        },
+    )
 
 
 @login_required
@@ -275,11 +387,18 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
-            form.add_error("file", _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES})
+            form.add_error(
+                "file",
+                _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES},
+            )
         else:
             importer = IMPORTERS[form.cleaned_data["kind"]]
-            result = importer(filename=upload.name, data=upload.read(), user=request.user,
-                              dry_run=form.cleaned_data["dry_run"])
+            result = importer(
+                filename=upload.name,
+                data=upload.read(),
+                user=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
     status = 422 if result is not None and not result.ok else 200
     return render(request, "org/import.html", {"form": form, "result": result}, status=status)
 

@@ -79,7 +79,9 @@ def test_password_reset_mail_arrives_over_smtp_and_its_link_sets_a_new_password(
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
     confirm_url = form_page.redirect_chain[-1][0]
-    done = client.post(confirm_url, {"new_password1": "Brand-new-Pa55", "new_password2": "Brand-new-Pa55"})
+    done = client.post(
+        confirm_url, {"new_password1": "Brand-new-Pa55", "new_password2": "Brand-new-Pa55"}
+    )
     assert done.status_code == 302
     assert User.objects.get(username="agent").check_password("Brand-new-Pa55")
 
@@ -124,7 +126,9 @@ def test_api_token_is_shown_once_and_stored_only_as_a_digest(world):
     secret = re.search(rb"kehu_[0-9a-f]{12}_[A-Za-z0-9_-]+", response.content).group(0).decode()
     token = world.agent.api_tokens.get()
     assert secret not in (token.digest, token.prefix)
-    assert Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {secret}").json()["username"] == "agent"
+    assert (
+        Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {secret}").json()["username"] == "agent"
+    )
     profile = client.get("/accounts/me/")
     assert secret.encode() not in profile.content
     client.post(f"/accounts/me/tokens/{token.pk}/revoke/")

@@ -37,7 +37,15 @@ ROUTES: dict[str, tuple[str, str]] = {
     "org:import": (ADMIN, ""),
     "org:export": (STAFF, "export"),
 }
-for slug in ("departments", "employees", "teams", "key-roles", "services", "relations", "interfaces"):
+for slug in (
+    "departments",
+    "employees",
+    "teams",
+    "key-roles",
+    "services",
+    "relations",
+    "interfaces",
+):
     if slug != "departments":
         ROUTES[f"org:{slug}-list"] = (STAFF, "")
     ROUTES[f"org:{slug}-detail"] = (STAFF, slug)
@@ -71,12 +79,18 @@ def objects(world):
         "departments": world.finance.pk,
         "employees": employee.pk,
         "teams": team.pk,
-        "key-roles": KeyRole.objects.create(department=world.finance, name="值班", primary=employee).pk,
+        "key-roles": KeyRole.objects.create(
+            department=world.finance, name="值班", primary=employee
+        ).pk,
         "services": ServiceFactory(department=world.finance).pk,
-        "relations": InternalRelation.objects.create(supplier_department=world.finance, customer_department=world.support,
-                                                     relation_type=RelationType.FUNCTIONAL).pk,
-        "interfaces": InterfaceAssignment.objects.create(requesting_department=world.support,
-                                                         supplier_department=world.finance, person=employee).pk,
+        "relations": InternalRelation.objects.create(
+            supplier_department=world.finance,
+            customer_department=world.support,
+            relation_type=RelationType.FUNCTIONAL,
+        ).pk,
+        "interfaces": InterfaceAssignment.objects.create(
+            requesting_department=world.support, supplier_department=world.finance, person=employee
+        ).pk,
     }
 
 
@@ -96,7 +110,9 @@ def _url(name: str, kind: str, world, objects) -> str:
     return reverse(name, args=[objects[kind]])
 
 
-LEAD_MAY_ADD = {f"org:{slug}-create" for slug in ("departments", "teams", "key-roles", "services", "interfaces")}
+LEAD_MAY_ADD = {
+    f"org:{slug}-create" for slug in ("departments", "teams", "key-roles", "services", "interfaces")
+}
 
 
 def _allowed(level: str, persona: str, name: str = "") -> bool:
@@ -125,7 +141,9 @@ def test_each_persona_gets_exactly_what_its_role_allows(world, objects, persona)
             continue  # POST-only actions, covered by their own tests
         url = _url(name, kind, world, objects)
         status = client.get(url).status_code
-        kept_out = status in (302, 403, 404, 405) if persona == "anonymous" else status in (403, 404)
+        kept_out = (
+            status in (302, 403, 404, 405) if persona == "anonymous" else status in (403, 404)
+        )
         if name in ("dashboard",) and persona in ("customer_a", "outsider"):
             kept_out = status == 302  # sent to their own profile
             if _allowed(level, persona):
@@ -144,9 +162,14 @@ def test_lead_scope_edit_own_department_only(world, objects):
 
 
 API_ROUTES = [
-    ("get", "/api/org/departments"), ("get", "/api/org/employees"), ("get", "/api/org/teams"),
-    ("get", "/api/org/key-roles"), ("get", "/api/org/services"), ("get", "/api/org/relations"),
-    ("get", "/api/org/interfaces"), ("get", "/api/users"),
+    ("get", "/api/org/departments"),
+    ("get", "/api/org/employees"),
+    ("get", "/api/org/teams"),
+    ("get", "/api/org/key-roles"),
+    ("get", "/api/org/services"),
+    ("get", "/api/org/relations"),
+    ("get", "/api/org/interfaces"),
+    ("get", "/api/users"),
 ]
 
 
@@ -156,7 +179,9 @@ def test_every_api_operation_requires_authentication():
     schema = api.get_openapi_schema()
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
-            assert operation.get("security"), f"{method.upper()} {path} is open without authentication"
+            assert operation.get("security"), (
+                f"{method.upper()} {path} is open without authentication"
+            )
 
 
 @pytest.mark.parametrize("method,path", API_ROUTES)

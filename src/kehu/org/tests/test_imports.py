@@ -35,7 +35,12 @@ def test_bad_rows_are_reported_with_line_numbers_and_nothing_is_imported(world):
     )
     result = import_departments(filename="d.csv", data=data, user=world.admin)
     assert not result.ok
-    assert {(e.line, e.column) for e in result.errors} == {(3, "code"), (4, "name"), (5, "parent_code"), (6, "code")}
+    assert {(e.line, e.column) for e in result.errors} == {
+        (3, "code"),
+        (4, "name"),
+        (5, "parent_code"),
+        (6, "code"),
+    }
     assert not Department.objects.filter(code__in=["OK1", "OK2", "OK3"]).exists()
     assert result.created == 0
 
@@ -49,14 +54,25 @@ def test_a_parent_cycle_in_the_file_is_refused_as_a_whole(world):
 
 
 def test_dry_run_reports_counts_but_writes_nothing(world):
-    result = import_departments(filename="d.csv", data=csv("code,name\nNEW,新部门\n"), user=world.admin, dry_run=True)
+    result = import_departments(
+        filename="d.csv", data=csv("code,name\nNEW,新部门\n"), user=world.admin, dry_run=True
+    )
     assert result.ok and result.created == 1 and result.dry_run
     assert not Department.objects.filter(code="NEW").exists()
 
 
 def test_employees_import_from_xlsx_updates_existing_and_links_managers(world):
     DepartmentFactory(code="OPS")
-    header = ["employee_no", "name", "name_en", "email", "department_code", "team", "manager_no", "is_away"]
+    header = [
+        "employee_no",
+        "name",
+        "name_en",
+        "email",
+        "department_code",
+        "team",
+        "manager_no",
+        "is_away",
+    ]
     rows = [
         ["E2", "李娜", "Li Na", "li@example.com", "OPS", "一组", "E1", "是"],
         ["E1", "张伟", "Zhang Wei", "", "OPS", "", "", "no"],
@@ -67,13 +83,19 @@ def test_employees_import_from_xlsx_updates_existing_and_links_managers(world):
     assert li.manager.employee_no == "E1"
     assert li.is_away and li.team.name == "一组"
 
-    again = import_employees(filename="e.xlsx", data=write_xlsx(header, [["E1", "张伟", "Wei Zhang", "", "OPS", "", "", ""]]), user=world.admin)
+    again = import_employees(
+        filename="e.xlsx",
+        data=write_xlsx(header, [["E1", "张伟", "Wei Zhang", "", "OPS", "", "", ""]]),
+        user=world.admin,
+    )
     assert (again.created, again.updated) == (0, 1)
     assert Employee.objects.get(employee_no="E1").name_en == "Wei Zhang"
 
 
 def test_employee_rows_with_unknown_department_or_bad_email_fail_with_columns(world):
-    data = csv("employee_no,name,department_code,email,is_away\nE9,王五,NOPE,,\nE10,赵六,AFTERSALES,not-an-email,maybe\n")
+    data = csv(
+        "employee_no,name,department_code,email,is_away\nE9,王五,NOPE,,\nE10,赵六,AFTERSALES,not-an-email,maybe\n"
+    )
     result = import_employees(filename="e.csv", data=data, user=world.admin)
     assert {(e.line, e.column) for e in result.errors} == {(2, "department_code"), (3, "is_away")}
     assert not Employee.objects.exists()

@@ -29,7 +29,9 @@ def test_key_role_falls_back_to_backup_when_primary_is_away():
     department = DepartmentFactory()
     primary = EmployeeFactory(department=department)
     backup = EmployeeFactory(department=department)
-    role = KeyRole.objects.create(department=department, name="值班", primary=primary, backup=backup)
+    role = KeyRole.objects.create(
+        department=department, name="值班", primary=primary, backup=backup
+    )
     assert role.current_holder == primary
     primary.is_away = True
     assert role.current_holder == backup
@@ -46,29 +48,59 @@ def test_backup_must_be_another_person():
 
 def test_service_resolution_target_cannot_be_shorter_than_response():
     with pytest.raises(ValidationError, match="shorter"):
-        object_create(Service, department=DepartmentFactory(), name="x", response_minutes=60, resolution_minutes=30)
+        object_create(
+            Service,
+            department=DepartmentFactory(),
+            name="x",
+            response_minutes=60,
+            resolution_minutes=30,
+        )
 
 
 def test_relation_needs_exactly_one_unit_per_side_and_no_self_supply():
     department = DepartmentFactory()
     person = EmployeeFactory()
     with pytest.raises(ValidationError):
-        object_create(InternalRelation, supplier_department=department, supplier_employee=person,
-                      customer_department=DepartmentFactory(), relation_type=RelationType.FUNCTIONAL)
+        object_create(
+            InternalRelation,
+            supplier_department=department,
+            supplier_employee=person,
+            customer_department=DepartmentFactory(),
+            relation_type=RelationType.FUNCTIONAL,
+        )
     with pytest.raises(ValidationError, match="own supplier"):
-        object_create(InternalRelation, supplier_department=department, customer_department=department,
-                      relation_type=RelationType.PROCESS)
+        object_create(
+            InternalRelation,
+            supplier_department=department,
+            customer_department=department,
+            relation_type=RelationType.PROCESS,
+        )
 
 
 def test_interface_person_must_work_in_the_supplier_department_and_pair_is_unique():
     requesting, supplier = DepartmentFactory(), DepartmentFactory()
     outsider = EmployeeFactory()
     with pytest.raises(ValidationError, match="supplier department"):
-        object_create(InterfaceAssignment, requesting_department=requesting, supplier_department=supplier, person=outsider)
+        object_create(
+            InterfaceAssignment,
+            requesting_department=requesting,
+            supplier_department=supplier,
+            person=outsider,
+        )
     insider = EmployeeFactory(department=supplier)
-    object_create(InterfaceAssignment, requesting_department=requesting, supplier_department=supplier, person=insider)
+    object_create(
+        InterfaceAssignment,
+        requesting_department=requesting,
+        supplier_department=supplier,
+        person=insider,
+    )
     with pytest.raises(ValidationError, match="already has"):
-        object_create(InterfaceAssignment, requesting_department=requesting, supplier_department=supplier, person=insider)
+        object_create(
+            InterfaceAssignment,
+            requesting_department=requesting,
+            supplier_department=supplier,
+            person=insider,
+        )
 
 
 def test_deleting_a_department_with_people_is_blocked_with_a_reason():
@@ -95,11 +127,17 @@ def test_pyramid_shows_whom_a_person_serves_and_who_serves_them():
     head = EmployeeFactory(department=sales, manager=ceo)
     seller = EmployeeFactory(department=sales, manager=head)
     accountant = EmployeeFactory(department=finance)
-    InternalRelation.objects.create(supplier_department=finance, customer_department=sales,
-                                    relation_type=RelationType.FUNCTIONAL)
-    InternalRelation.objects.create(supplier_employee=ceo, customer_employee=head,
-                                    relation_type=RelationType.HIERARCHICAL)
-    InterfaceAssignment.objects.create(requesting_department=sales, supplier_department=finance, person=accountant)
+    InternalRelation.objects.create(
+        supplier_department=finance,
+        customer_department=sales,
+        relation_type=RelationType.FUNCTIONAL,
+    )
+    InternalRelation.objects.create(
+        supplier_employee=ceo, customer_employee=head, relation_type=RelationType.HIERARCHICAL
+    )
+    InterfaceAssignment.objects.create(
+        requesting_department=sales, supplier_department=finance, person=accountant
+    )
     ServiceFactory(department=finance, interface_person=accountant)
 
     pyramid = selectors.employee_pyramid(head)

@@ -12,8 +12,12 @@ def test_department_page_shows_services_suppliers_customers_and_history(world):
     from kehu.org.models import InternalRelation, RelationType
 
     ServiceFactory(department=world.finance, name="开具发票")
-    InternalRelation.objects.create(supplier_department=world.finance, customer_department=world.support,
-                                    relation_type=RelationType.FUNCTIONAL, description="发票")
+    InternalRelation.objects.create(
+        supplier_department=world.finance,
+        customer_department=world.support,
+        relation_type=RelationType.FUNCTIONAL,
+        description="发票",
+    )
     page = client_for(world.employee).get(f"/org/departments/{world.finance.pk}/")
     text = page.content.decode()
     assert "开具发票" in text and "Support" in text and "History" in text
@@ -31,17 +35,25 @@ def test_two_people_editing_one_department_second_gets_409_and_keeps_their_input
 
 
 def test_invalid_form_shows_errors_and_saves_nothing(world):
-    response = client_for(world.admin).post("/org/services/new/", {
-        "department": world.finance.pk, "name": "x", "audience": "everyone",
-        "response_minutes": 100, "resolution_minutes": 10,
-    })
+    response = client_for(world.admin).post(
+        "/org/services/new/",
+        {
+            "department": world.finance.pk,
+            "name": "x",
+            "audience": "everyone",
+            "response_minutes": 100,
+            "resolution_minutes": 10,
+        },
+    )
     assert response.status_code == 200
     assert b"cannot be shorter" in response.content
 
 
 def test_deleting_a_department_in_use_shows_why_and_keeps_it(world):
     EmployeeFactory(department=world.finance)
-    response = client_for(world.admin).post(f"/org/departments/{world.finance.pk}/delete/", follow=True)
+    response = client_for(world.admin).post(
+        f"/org/departments/{world.finance.pk}/delete/", follow=True
+    )
     assert b"still used by" in response.content
     assert Department.objects.filter(pk=world.finance.pk).exists()
 
@@ -49,7 +61,9 @@ def test_deleting_a_department_in_use_shows_why_and_keeps_it(world):
 def test_employee_list_search_by_pinyin_works_with_htmx_partial(world):
     EmployeeFactory(name="张伟", name_en="Zhang Wei", department=world.finance)
     EmployeeFactory(name="李娜", name_en="Li Na", department=world.finance)
-    response = client_for(world.agent).get("/org/employees/", {"q": "zhangw"}, HTTP_HX_REQUEST="true")
+    response = client_for(world.agent).get(
+        "/org/employees/", {"q": "zhangw"}, HTTP_HX_REQUEST="true"
+    )
     text = response.content.decode()
     assert "<html" not in text  # only the rows
     assert "Zhang Wei" in text and "Li Na" not in text
@@ -64,7 +78,9 @@ def _queries_for(client, url):
     return len(captured)
 
 
-@pytest.mark.parametrize("url", ["/org/departments/{pk}/", "/org/employees/", "/org/services/", "/org/relations/"])
+@pytest.mark.parametrize(
+    "url", ["/org/departments/{pk}/", "/org/employees/", "/org/services/", "/org/relations/"]
+)
 def test_page_query_count_does_not_grow_with_the_data(world, url):
     from kehu.conftest import ServiceFactory
     from kehu.org.models import InternalRelation, RelationType
@@ -72,9 +88,14 @@ def test_page_query_count_does_not_grow_with_the_data(world, url):
     def add_rows():
         boss = EmployeeFactory(department=world.finance)
         EmployeeFactory(department=world.finance, manager=boss)
-        ServiceFactory(department=world.finance, interface_person=boss).allowed_departments.add(world.support)
-        InternalRelation.objects.create(supplier_employee=boss, customer_department=world.support,
-                                        relation_type=RelationType.PROCESS)
+        ServiceFactory(department=world.finance, interface_person=boss).allowed_departments.add(
+            world.support
+        )
+        InternalRelation.objects.create(
+            supplier_employee=boss,
+            customer_department=world.support,
+            relation_type=RelationType.PROCESS,
+        )
 
     client = client_for(world.agent)
     page = url.format(pk=world.finance.pk)
