@@ -67,7 +67,7 @@ def _xlsx_rows(data: bytes) -> list[list[object]]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(_("The file is not a readable XLSX workbook.")) from exc
     sheet = workbook.worksheets[0]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    rows: list[list[object]] = [list(row) for row in sheet.iter_rows(values_only=True)]
     workbook.close()
     return rows
 
