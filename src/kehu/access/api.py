@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from kehu.access import services
@@ -94,7 +94,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
         user=cast(User, request.user), name=payload.name, expires_at=payload.expires_at
     )
     token = issued.token
-    return 201, {**TokenOut.from_orm(token).dict(), "token": issued.secret}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": issued.secret})
 
 
 @router.delete(
@@ -106,7 +106,7 @@ def token_create(request: HttpRequest, payload: TokenIn) -> Any:
 def token_revoke(request: HttpRequest, pk: int) -> Any:
     token = access_object(request.user, ApiToken, pk, action=DELETE)
     services.api_token_revoke(token=token)
-    return 204, None
+    return Status(204, None)
 
 
 class UserOut(Schema):

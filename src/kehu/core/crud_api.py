@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.orm import create_schema
 from ninja.pagination import paginate
 from pydantic import create_model
@@ -150,7 +150,7 @@ def register_crud(router: Router, spec: CrudSpec) -> type[Schema]:
         authorize(request.user, ADD, model)
         plain, many = payload_to_fields(model, payload.dict())  # type: ignore[attr-defined]
         authorize(request.user, ADD, model(**plain))
-        return 201, object_create(model, many=many, **plain)
+        return Status(201, object_create(model, many=many, **plain))
 
     @router.patch(
         f"/{spec.path}/{{int:pk}}",
@@ -176,7 +176,7 @@ def register_crud(router: Router, spec: CrudSpec) -> type[Schema]:
     def delete_object(request: HttpRequest, pk: int) -> Any:
         obj = access_object(request.user, model, pk, action=DELETE)
         object_delete(obj)
-        return 204, None
+        return Status(204, None)
 
     @router.get(
         f"/{spec.path}/{{int:pk}}/history",

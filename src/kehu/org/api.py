@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -254,4 +254,4 @@ def import_table(
     result = IMPORTERS[kind](
         filename=file.name or "", data=file.read(), user=request.user, dry_run=dry_run
     )
-    return (200 if result.ok else 422), result
+    return Status(200 if result.ok else 422, result)
