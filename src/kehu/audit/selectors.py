@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext as _
 
 from kehu.audit.models import AuditEntry
 
@@ -16,3 +22,83 @@ def history_for(obj: Model) -> QuerySet[AuditEntry]:
         .select_related("actor")
         .order_by("-timestamp", "-id")
     )
+
+
+@dataclass
+class ChangeRow:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass
+class HistoryRow:
+    entry: AuditEntry
+    changes: list[ChangeRow]
+
+
+_EMPTY = {"None", "", "[]"}
+
+
+def history_rows(obj: Model, *, limit: int = 100) -> list[HistoryRow]:
+    """The object's history ready to show: field labels, choice labels and related names.
+
+    Related objects named in the changes are fetched in one query per related model, however
+    many entries there are.
+    """
+    entries = list(history_for(obj)[:limit])
+    meta = type(obj)._meta
+    wanted: dict[type[Model], set[str]] = defaultdict(set)
+    for entry in entries:
+        for name, change in (entry.changes or {}).items():
+            field = _field(meta, name)
+            if field is not None and field.many_to_one and isinstance(change, list):
+                wanted[field.related_model].update(v for v in change if v not in _EMPTY)
+    names: dict[tuple[type[Model], str], str] = {}
+    for model, pks in wanted.items():
+        valid = [pk for pk in pks if pk.isdigit()]
+        for related in model._default_manager.filter(pk__in=valid):
+            names[(model, str(related.pk))] = str(related)
+
+    rows = []
+    for entry in entries:
+        changes = []
+        for name, change in (entry.changes or {}).items():
+            field = _field(meta, name)
+            label = str(field.verbose_name) if field is not None else name
+            if isinstance(
+                change, dict
+            ):  # many-to-many: {"type": "m2m", "operation": ..., "objects": [...]}
+                sign = "+" if change.get("operation") == "add" else "−"
+                changes.append(
+                    ChangeRow(label, "", f"{sign} {', '.join(map(str, change.get('objects', [])))}")
+                )
+                continue
+            before, after = (_shown(field, v, names) for v in change)
+            if before == after == "":
+                continue
+            changes.append(ChangeRow(label, before, after))
+        rows.append(HistoryRow(entry=entry, changes=changes))
+    return rows
+
+
+def _field(meta: Any, name: str) -> Any:
+    try:
+        return meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def _shown(field: Any, value: Any, names: dict[tuple[type[Model], str], str]) -> str:
+    if value is None or str(value) in _EMPTY:
+        return ""
+    text = str(value)
+    if field is None:
+        return text
+    if field.many_to_one:
+        return names.get((field.related_model, text), f"#{text}")
+    if getattr(field, "choices", None):
+        return str(dict(field.choices).get(text, text))
+    if field.get_internal_type() == "BooleanField":
+        return str(_("yes") if text == "True" else _("no"))
+    return text

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from kehu.access.permissions import ADD, CHANGE, DELETE, IMPORT, VIEW, access_object, authorize, can
-from kehu.audit.selectors import history_for
+from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.models import VersionedModel
 from kehu.core.services import DeletionBlocked, object_create, object_delete, object_update
@@ -214,7 +214,7 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "resource": resource,
             "object": obj,
             "facts": _facts(obj, resource.form),
-            "history": history_for(obj)[:100],
+            "history": history_rows(obj),
             "can_change": can(request.user, CHANGE, obj),
             "can_delete": can(request.user, DELETE, obj),
         },
@@ -253,7 +253,7 @@ def department_detail(request: HttpRequest, department: Department) -> HttpRespo
             "resource": RESOURCES["departments"],
             "object": department,
             "overview": selectors.department_overview(department),
-            "history": history_for(department)[:100],
+            "history": history_rows(department),
             "can_change": can(request.user, CHANGE, department),
             "can_delete": can(request.user, DELETE, department),
         },
@@ -268,7 +268,7 @@ def employee_detail(request: HttpRequest, employee: Employee) -> HttpResponse:
             "resource": RESOURCES["employees"],
             "object": employee,
             "pyramid": selectors.employee_pyramid(employee),
-            "history": history_for(employee)[:100],
+            "history": history_rows(employee),
             "can_change": can(request.user, CHANGE, employee),
             "can_delete": can(request.user, DELETE, employee),
         },

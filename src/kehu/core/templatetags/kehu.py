@@ -39,5 +39,5 @@ def detail_url(obj: Any) -> str:
 
 
 @register.inclusion_tag("audit/_history.html")
-def audit_history(entries: Any) -> dict[str, Any]:
-    return {"entries": entries}
+def audit_history(rows: Any) -> dict[str, Any]:
+    return {"rows": rows}

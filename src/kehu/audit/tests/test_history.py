@@ -1,0 +1,35 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kehu.audit.context import audit_context
+from kehu.audit.models import Channel
+from kehu.audit.selectors import history_rows
+from kehu.conftest import DepartmentFactory, EmployeeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_history_names_fields_and_related_objects_not_ids(world):
+    employee = EmployeeFactory(department=world.finance, name="张伟")
+    with audit_context(channel=Channel.WEB, actor=world.admin):
+        employee.department = world.support
+        employee.is_away = True
+        employee.save()
+    latest = history_rows(employee)[0]
+    assert latest.entry.channel == Channel.WEB and latest.entry.actor == world.admin
+    shown = {c.label: (c.before, c.after) for c in latest.changes}
+    assert shown["department"] == (str(world.finance), str(world.support))
+    assert shown["away"] == ("no", "yes")
+
+
+def test_history_reads_related_names_in_a_fixed_number_of_queries(world):
+    employee = EmployeeFactory(department=world.finance)
+    departments = [DepartmentFactory() for _ in range(10)]
+    for department in departments:
+        employee.department = department
+        employee.save()
+    with CaptureQueriesContext(connection) as captured:
+        rows = history_rows(employee)
+    assert len(rows) == 11
+    assert len(captured) <= 4
