@@ -112,6 +112,37 @@ def createadmin(
     console.print(f"Administrator {username} created.")
 
 
+@app.command(name="import")
+def import_file(
+    kind: Annotated[str, typer.Argument(help="departments or employees")],
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[bool, typer.Option(help="Check every row, write nothing")] = False,
+) -> None:
+    """Import a CSV or XLSX file: every row or none; errors are listed by line."""
+    _setup_django()
+    from rich.table import Table
+
+    from kehu.org.imports import IMPORTERS
+
+    if kind not in IMPORTERS:
+        console.print(f"[red]Choose one of: {', '.join(IMPORTERS)}[/red]")
+        raise typer.Exit(2)
+    with console.status(f"Checking {path.name} …"):
+        result = IMPORTERS[kind](
+            filename=path.name, data=path.read_bytes(), user=None, dry_run=dry_run
+        )
+    if not result.ok:
+        table = Table("line", "column", "problem", title="Nothing was imported")
+        for error in result.errors:
+            table.add_row(str(error.line), error.column or "—", error.message)
+        console.print(table)
+        raise typer.Exit(1)
+    verb = "Would create" if dry_run else "Created"
+    console.print(
+        f"{verb} {result.created}, {'would update' if dry_run else 'updated'} {result.updated}."
+    )
+
+
 @app.command()
 def worker() -> None:
     """Run the background task worker (database queue, or Redis with KEHU_TASK_BACKEND=redis)."""

@@ -180,6 +180,7 @@ SECURE_HSTS_SECONDS = env_int("KEHU_HSTS_SECONDS", 31536000 if HTTPS else 0, min
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("KEHU_BEHIND_PROXY", False) else None
 )
+SECURE_SSL_REDIRECT = env_bool("KEHU_SSL_REDIRECT", False)  # usually the load balancer redirects
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

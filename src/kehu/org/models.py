@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import BilingualNameMixin, VersionedModel
@@ -123,6 +124,13 @@ class Employee(BilingualNameMixin, VersionedModel):
         verbose_name_plural = _("employees")
         ordering = ["name_pinyin", "employee_no"]
 
+    @property
+    def is_currently_away(self) -> bool:
+        """Away now: flagged away, and the return date (if any) not yet passed."""
+        if not self.is_away:
+            return False
+        return self.away_until is None or self.away_until >= timezone.localdate()
+
     def clean(self) -> None:
         if self.team_id and self.department_id:
             team_department = (
@@ -172,9 +180,9 @@ class KeyRole(BilingualNameMixin, VersionedModel):
     @property
     def current_holder(self) -> Employee | None:
         """The primary, unless away; then the backup (when present and not away)."""
-        if not self.primary.is_away:
+        if not self.primary.is_currently_away:
             return self.primary
-        if self.backup is not None and not self.backup.is_away:
+        if self.backup is not None and not self.backup.is_currently_away:
             return self.backup
         return None
 

@@ -39,6 +39,19 @@ def test_key_role_falls_back_to_backup_when_primary_is_away():
     assert role.current_holder is None
 
 
+def test_an_away_flag_past_its_return_date_no_longer_counts():
+    import datetime
+
+    from django.utils import timezone
+
+    person = EmployeeFactory(
+        is_away=True, away_until=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert not person.is_currently_away
+    person.away_until = timezone.localdate()
+    assert person.is_currently_away
+
+
 def test_backup_must_be_another_person():
     person = EmployeeFactory()
     role = KeyRole(department=person.department, name="值班", primary=person, backup=person)
