@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.org.models import (
+    EDITABLE_FIELDS,
     Department,
     Employee,
     InterfaceAssignment,
@@ -34,57 +35,33 @@ class VersionedForm(forms.ModelForm):
 class DepartmentForm(VersionedForm):
     class Meta:
         model = Department
-        fields = ["code", "name", "name_en", "parent", "head", "description", "is_active"]
+        fields = EDITABLE_FIELDS[Department]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 class TeamForm(VersionedForm):
     class Meta:
         model = Team
-        fields = ["department", "name", "name_en", "lead"]
+        fields = EDITABLE_FIELDS[Team]
 
 
 class EmployeeForm(VersionedForm):
     class Meta:
         model = Employee
-        fields = [
-            "employee_no",
-            "name",
-            "name_en",
-            "email",
-            "phone",
-            "title",
-            "department",
-            "team",
-            "manager",
-            "is_away",
-            "away_until",
-            "is_active",
-        ]
+        fields = EDITABLE_FIELDS[Employee]
         widgets = {"away_until": forms.DateInput(attrs={"type": "date"})}
 
 
 class KeyRoleForm(VersionedForm):
     class Meta:
         model = KeyRole
-        fields = ["department", "name", "name_en", "primary", "backup"]
+        fields = EDITABLE_FIELDS[KeyRole]
 
 
 class ServiceForm(VersionedForm):
     class Meta:
         model = Service
-        fields = [
-            "department",
-            "name",
-            "name_en",
-            "description",
-            "audience",
-            "allowed_departments",
-            "response_minutes",
-            "resolution_minutes",
-            "interface_person",
-            "is_active",
-        ]
+        fields = EDITABLE_FIELDS[Service]
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "allowed_departments": forms.CheckboxSelectMultiple,
@@ -94,21 +71,13 @@ class ServiceForm(VersionedForm):
 class InternalRelationForm(VersionedForm):
     class Meta:
         model = InternalRelation
-        fields = [
-            "supplier_department",
-            "supplier_employee",
-            "customer_department",
-            "customer_employee",
-            "relation_type",
-            "collaboration_mode",
-            "description",
-        ]
+        fields = EDITABLE_FIELDS[InternalRelation]
 
 
 class InterfaceAssignmentForm(VersionedForm):
     class Meta:
         model = InterfaceAssignment
-        fields = ["requesting_department", "supplier_department", "person"]
+        fields = EDITABLE_FIELDS[InterfaceAssignment]
 
 
 class ImportForm(forms.Form):

@@ -113,6 +113,31 @@ def _upsert(model: type[Any], lookup: dict[str, Any], values: dict[str, Any]) ->
     return created
 
 
+def _link_rows(
+    result: ImportResult,
+    links: list[tuple[Row, str]],
+    model: type[Any],
+    *,
+    key: str,
+    link: str,
+    column: str,
+) -> None:
+    """Second pass: point each row's object at another one named in the file or the database.
+
+    Done after every row exists, so a row may refer to one further down the file; a link that
+    breaks an invariant (a loop, say) is reported against the row that made it.
+    """
+    for row, target_key in links:
+        obj = model.objects.get(**{key: row.values[key]})
+        setattr(obj, link, model.objects.get(**{key: target_key}))
+        try:
+            obj.full_clean()
+        except ValidationError as exc:
+            result.errors.extend(RowError(row.line, column, m) for _c, m in _messages(exc))
+            continue
+        obj.save(update_fields=[link, "updated_at"])
+
+
 def import_departments(
     *, filename: str, data: bytes, user: Any, dry_run: bool = False
 ) -> ImportResult:
@@ -157,17 +182,7 @@ def import_departments(
         )
 
     def finish(result: ImportResult) -> None:
-        for row, parent_code in parents:
-            department = Department.objects.get(code=row.values["code"])
-            department.parent = Department.objects.get(code=parent_code)
-            try:
-                department.full_clean()
-            except ValidationError as exc:
-                result.errors.extend(
-                    RowError(row.line, "parent_code", m) for _c, m in _messages(exc)
-                )
-                continue
-            department.save(update_fields=["parent", "updated_at"])
+        _link_rows(result, parents, Department, key="code", link="parent", column="parent_code")
 
     return _run(rows, apply_row, finish, user=user, dry_run=dry_run)
 
@@ -241,17 +256,9 @@ def import_employees(
         )
 
     def finish(result: ImportResult) -> None:
-        for row, manager_no in managers:
-            employee = Employee.objects.get(employee_no=row.values["employee_no"])
-            employee.manager = Employee.objects.get(employee_no=manager_no)
-            try:
-                employee.full_clean()
-            except ValidationError as exc:
-                result.errors.extend(
-                    RowError(row.line, "manager_no", m) for _c, m in _messages(exc)
-                )
-                continue
-            employee.save(update_fields=["manager", "updated_at"])
+        _link_rows(
+            result, managers, Employee, key="employee_no", link="manager", column="manager_no"
+        )
 
     return _run(rows, apply_row, finish, user=user, dry_run=dry_run)
 

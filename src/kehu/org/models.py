@@ -407,3 +407,47 @@ class InterfaceAssignment(VersionedModel):
 
     def __str__(self) -> str:
         return f"{self.requesting_department} → {self.supplier_department}: {self.person}"
+
+
+# What people may set on each object, the same through the web forms and the API.
+EDITABLE_FIELDS: dict[type[models.Model], list[str]] = {
+    Department: ["code", "name", "name_en", "parent", "head", "description", "is_active"],
+    Team: ["department", "name", "name_en", "lead"],
+    Employee: [
+        "employee_no",
+        "name",
+        "name_en",
+        "email",
+        "phone",
+        "title",
+        "department",
+        "team",
+        "manager",
+        "is_away",
+        "away_until",
+        "is_active",
+    ],
+    KeyRole: ["department", "name", "name_en", "primary", "backup"],
+    Service: [
+        "department",
+        "name",
+        "name_en",
+        "description",
+        "audience",
+        "allowed_departments",
+        "response_minutes",
+        "resolution_minutes",
+        "interface_person",
+        "is_active",
+    ],
+    InternalRelation: [
+        "supplier_department",
+        "supplier_employee",
+        "customer_department",
+        "customer_employee",
+        "relation_type",
+        "collaboration_mode",
+        "description",
+    ],
+    InterfaceAssignment: ["requesting_department", "supplier_department", "person"],
+}
