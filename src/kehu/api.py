@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from kehu.access.api import router as access_router
 from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers, throttles
+from kehu.desk.api import router as desk_router
 from kehu.org.api import router as org_router
 
 api = NinjaAPI(
@@ -22,3 +23,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/", access_router)
 api.add_router("/org", org_router)
+api.add_router("/desk", desk_router)

@@ -76,7 +76,7 @@ def demo() -> None:
     _setup_django()
     from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_demo
 
-    steps = ["departments", "employees", "services", "relations", "key roles", "users"]
+    steps = ["departments", "employees", "services", "relations", "key roles", "users", "calendars"]
     with Progress(console=console) as progress:
         bar = progress.add_task("Demo data", total=len(steps))
         counts = build_demo(

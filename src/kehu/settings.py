@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kehu.access",
     "kehu.audit",
     "kehu.org",
+    "kehu.desk",
 ]
 
 MIDDLEWARE = [

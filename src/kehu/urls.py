@@ -11,6 +11,7 @@ urlpatterns = [
     path("accounts/", include(auth_urlpatterns)),
     path("accounts/", include("kehu.access.urls")),
     path("org/", include("kehu.org.urls")),
+    path("desk/", include("kehu.desk.urls")),
     path("api/", api.urls),
 ]
 

@@ -357,11 +357,17 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
 
         _demo_users(departments, employees)
         progress("users")
+
+        from kehu.desk.demo import build_calendars  # the desk builds on the organisation
+
+        calendars = build_calendars()
+        progress("calendars")
     return {
         "departments": Department.objects.count(),
         "employees": Employee.objects.count(),
         "services": Service.objects.count(),
         "relations": InternalRelation.objects.count(),
+        "calendars": calendars,
     }
 
 

@@ -36,6 +36,11 @@ ROUTES: dict[str, tuple[str, str]] = {
     "org:departments-list": (STAFF, ""),
     "org:import": (ADMIN, ""),
     "org:export": (STAFF, "export"),
+    "desk:calendar-list": (STAFF, ""),
+    "desk:calendar-detail": (STAFF, "calendar"),
+    "desk:calendar-create": (ADMIN, ""),
+    "desk:calendar-edit": (ADMIN, "calendar"),
+    "desk:calendar-delete": (ADMIN, "calendar"),
 }
 for slug in (
     "departments",
@@ -75,7 +80,10 @@ def test_every_route_is_listed():
 def objects(world):
     employee = EmployeeFactory(department=world.finance)
     team = Team.objects.create(department=world.finance, name="一组")
+    from kehu.desk.models import BusinessCalendar
+
     return {
+        "calendar": BusinessCalendar.objects.create(name="工作日历", time_zone="Asia/Shanghai").pk,
         "departments": world.finance.pk,
         "employees": employee.pk,
         "teams": team.pk,

@@ -1,0 +1,205 @@
+"""Calendar forms. The schedule is typed as text — one line per weekday, one per special day —
+which is quick to enter from the keyboard and to paste from an official holiday notice."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from kehu.desk.models import BusinessCalendar, CalendarDay, Weekday
+from kehu.desk.services import DaySpec, IntervalSpec
+from kehu.org.forms import VersionedForm
+
+_SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})\s*$")
+_DAY_LINE = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})(?:\s*(?:\.\.|~|至|到)\s*(\d{4}-\d{2}-\d{2}))?\s*(.*)$"
+)
+_MAX_RANGE = 60
+
+
+def _parse_time(hours: str, minutes: str) -> time:
+    h, m = int(hours), int(minutes)
+    if h == 24 and m == 0:
+        return time(0)
+    return time(h, m)
+
+
+def parse_weekday_spans(text: str) -> list[tuple[time, time]]:
+    """'09:00-12:00, 13:00-18:00' -> [(09:00, 12:00), (13:00, 18:00)]."""
+    spans = []
+    for part in re.split(r"[,，;；]", text):
+        if not part.strip():
+            continue
+        match = _SPAN.match(part)
+        if not match:
+            raise forms.ValidationError(
+                gettext("“%(part)s” is not like 09:00-18:00.") % {"part": part.strip()}
+            )
+        try:
+            spans.append((_parse_time(*match.group(1, 2)), _parse_time(*match.group(3, 4))))
+        except ValueError as exc:
+            raise forms.ValidationError(
+                gettext("“%(part)s” is not a time of day.") % {"part": part.strip()}
+            ) from exc
+    return spans
+
+
+def parse_days(text: str, kind: str) -> list[DaySpec]:
+    """Lines 'YYYY-MM-DD [..YYYY-MM-DD] [weekday for make-up days] name'; errors name the line."""
+    days: list[DaySpec] = []
+    errors = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = _DAY_LINE.match(line)
+        try:
+            if not match:
+                raise ValueError
+            first = date.fromisoformat(match.group(1))
+            last = date.fromisoformat(match.group(2)) if match.group(2) else first
+        except ValueError:
+            errors.append(gettext("Line %(n)s: start with a date like 2026-10-01.") % {"n": number})
+            continue
+        if last < first or (last - first).days > _MAX_RANGE:
+            errors.append(
+                gettext("Line %(n)s: the range must run forward, %(max)s days at most.")
+                % {"n": number, "max": _MAX_RANGE}
+            )
+            continue
+        rest = match.group(3).strip()
+        works_as: int = Weekday.MONDAY
+        if kind == CalendarDay.Kind.WORKING:
+            head, _sep, tail = rest.partition(" ")
+            found = _weekday_number(head)
+            if found is not None:
+                works_as, rest = found, tail.strip()
+        day = first
+        while day <= last:
+            days.append(DaySpec(date=day, kind=kind, works_as=works_as, name=rest))
+            day += timedelta(days=1)
+    if errors:
+        raise forms.ValidationError(errors)
+    return days
+
+
+def _weekday_number(word: str) -> int | None:
+    lowered = word.lower()
+    for value, label in Weekday.choices:
+        english = Weekday(value).name.lower()
+        if lowered in (str(value), english, english[:3], str(label).lower()):
+            return value
+    chinese = {
+        "周一": 0,
+        "周二": 1,
+        "周三": 2,
+        "周四": 3,
+        "周五": 4,
+        "周六": 5,
+        "周日": 6,
+        "周天": 6,
+    }
+    return chinese.get(word)
+
+
+def format_days(days: list[CalendarDay], kind: str) -> str:
+    lines = []
+    for day in days:
+        if day.kind != kind:
+            continue
+        weekday = (
+            f" {Weekday(day.works_as).name.title()[:3]}" if kind == CalendarDay.Kind.WORKING else ""
+        )
+        lines.append(f"{day.date.isoformat()}{weekday} {day.name}".rstrip())
+    return "\n".join(lines)
+
+
+class CalendarForm(VersionedForm):
+    holidays = forms.CharField(
+        label=_("Holidays"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "One per line: 2026-10-01 National Day, or a range 2026-10-01..2026-10-07 National Day."
+        ),
+    )
+    working_days = forms.CharField(
+        label=_("Make-up working days"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One per line, with whose hours apply: 2026-10-10 Fri make-up day."),
+    )
+
+    class Meta:
+        model = BusinessCalendar
+        fields = ["name", "name_en", "time_zone", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=_("time zone"),
+            choices=[(z, z) for z in sorted(zoneinfo.available_timezones())],
+            initial="Asia/Shanghai",
+        )
+        for value, label in Weekday.choices:
+            self.fields[f"weekday_{value}"] = forms.CharField(
+                label=label,
+                required=False,
+                help_text=_("e.g. 09:00-12:00, 13:00-18:00; 22:00-06:00 runs overnight"),
+            )
+        if self.instance.pk and not self.is_bound:
+            by_day: dict[int, list[str]] = {}
+            for interval in self.instance.intervals.all():
+                by_day.setdefault(interval.weekday, []).append(
+                    f"{interval.start:%H:%M}-{interval.end:%H:%M}"
+                )
+            for value, spans in by_day.items():
+                self.initial[f"weekday_{value}"] = ", ".join(spans)
+            days = list(self.instance.days.all())
+            self.initial["holidays"] = format_days(days, CalendarDay.Kind.HOLIDAY)
+            self.initial["working_days"] = format_days(days, CalendarDay.Kind.WORKING)
+        elif not self.instance.pk and not self.is_bound:
+            for value in range(5):
+                self.initial[f"weekday_{value}"] = "09:00-12:00, 13:00-18:00"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        intervals: list[IntervalSpec] = []
+        for value in Weekday.values:
+            try:
+                spans = parse_weekday_spans(data.get(f"weekday_{value}", "") or "")
+            except forms.ValidationError as exc:
+                self.add_error(f"weekday_{value}", exc)
+                continue
+            intervals += [IntervalSpec(value, start, end) for start, end in spans]
+        days: list[DaySpec] = []
+        for name, kind in (
+            ("holidays", CalendarDay.Kind.HOLIDAY),
+            ("working_days", CalendarDay.Kind.WORKING),
+        ):
+            try:
+                days += parse_days(data.get(name, "") or "", kind)
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
+        data["schedule"] = (intervals, days)
+        return data
+
+    def model_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or []}
+
+
+class DueForm(forms.Form):
+    start = forms.DateTimeField(
+        label=_("Start"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    minutes = forms.IntegerField(label=_("Business minutes"), min_value=0, max_value=60 * 24 * 365)
+
+    def start_aware(self, zone: Any) -> datetime:
+        start: datetime = self.cleaned_data["start"]
+        return start if start.tzinfo else start.replace(tzinfo=zone)

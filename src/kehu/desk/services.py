@@ -1,0 +1,147 @@
+"""Writes of service-desk data."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kehu.core.concurrency import StaleVersionError
+from kehu.desk.models import BusinessCalendar, CalendarDay, Weekday, WorkingInterval
+from kehu.desk.selectors import interval_length
+
+
+@dataclass(frozen=True)
+class IntervalSpec:
+    weekday: int
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class DaySpec:
+    date: date
+    kind: str
+    works_as: int = Weekday.MONDAY
+    name: str = ""
+
+
+def _offset(moment: time) -> timedelta:
+    return timedelta(hours=moment.hour, minutes=moment.minute, seconds=moment.second)
+
+
+def _check_schedule(intervals: list[IntervalSpec], days: list[DaySpec]) -> None:
+    errors: list[str] = []
+    by_day: dict[int, list[IntervalSpec]] = {}
+    for interval in intervals:
+        if interval.weekday not in Weekday.values:
+            errors.append(
+                _("%(day)s is not a weekday number (0 = Monday … 6 = Sunday).")
+                % {"day": interval.weekday}
+            )
+            continue
+        by_day.setdefault(interval.weekday, []).append(interval)
+    for weekday, spans in by_day.items():
+        spans.sort(key=lambda s: s.start)
+        for earlier, later in itertools.pairwise(spans):
+            if _offset(later.start) < _offset(earlier.start) + interval_length(
+                earlier.start, earlier.end
+            ):
+                errors.append(
+                    _("On %(day)s, %(a)s overlaps %(b)s.")
+                    % {
+                        "day": Weekday(weekday).label,
+                        "a": f"{earlier.start:%H:%M}–{earlier.end:%H:%M}",
+                        "b": f"{later.start:%H:%M}–{later.end:%H:%M}",
+                    }
+                )
+    seen: set[date] = set()
+    for day in days:
+        if day.date in seen:
+            errors.append(_("%(date)s is listed twice.") % {"date": day.date.isoformat()})
+        seen.add(day.date)
+        if day.kind not in CalendarDay.Kind.values:
+            errors.append(_("%(kind)s is not a kind of day.") % {"kind": day.kind})
+        if day.works_as not in Weekday.values:
+            errors.append(
+                _("%(day)s is not a weekday number (0 = Monday … 6 = Sunday).")
+                % {"day": day.works_as}
+            )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _schedule_text(intervals: list[IntervalSpec], days: list[DaySpec]) -> str:
+    lines = [
+        f"{Weekday(i.weekday).name[:3].title()} {i.start:%H:%M}-{i.end:%H:%M}"
+        for i in sorted(intervals, key=lambda i: (i.weekday, i.start))
+    ]
+    for d in sorted(days, key=lambda d: d.date):
+        extra = (
+            f" {Weekday(d.works_as).name[:3].title()}" if d.kind == CalendarDay.Kind.WORKING else ""
+        )
+        lines.append(f"{d.date.isoformat()} {d.kind}{extra} {d.name}".rstrip())
+    return "\n".join(lines)
+
+
+def _write_schedule(
+    calendar: BusinessCalendar, intervals: list[IntervalSpec], days: list[DaySpec]
+) -> None:
+    calendar.intervals.all().delete()
+    calendar.days.all().delete()
+    WorkingInterval.objects.bulk_create(
+        WorkingInterval(calendar=calendar, weekday=i.weekday, start=i.start, end=i.end)
+        for i in intervals
+    )
+    CalendarDay.objects.bulk_create(
+        CalendarDay(
+            calendar=calendar,
+            date=d.date,
+            kind=d.kind,
+            works_as=d.works_as,
+            name=d.name.strip()[:100],
+        )
+        for d in days
+    )
+
+
+def calendar_create(
+    *, fields: dict[str, Any], intervals: list[IntervalSpec], days: list[DaySpec]
+) -> BusinessCalendar:
+    """Create a calendar with its weekly intervals and special days."""
+    _check_schedule(intervals, days)
+    with transaction.atomic():
+        calendar = BusinessCalendar(**fields, schedule=_schedule_text(intervals, days))
+        calendar.full_clean()
+        calendar.save()
+        _write_schedule(calendar, intervals, days)
+    return calendar
+
+
+def calendar_update(
+    *,
+    calendar: BusinessCalendar,
+    expected_version: int,
+    fields: dict[str, Any],
+    intervals: list[IntervalSpec],
+    days: list[DaySpec],
+) -> BusinessCalendar:
+    """Change a calendar and replace its schedule in one step; StaleVersionError if it moved on."""
+    _check_schedule(intervals, days)
+    with transaction.atomic():
+        locked = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)
+        if locked.version != expected_version:
+            raise StaleVersionError(locked)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.schedule = _schedule_text(intervals, days)
+        locked.full_clean()
+        locked.version = expected_version + 1
+        locked.save()
+        _write_schedule(locked, intervals, days)
+    return locked

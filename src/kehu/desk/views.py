@@ -1,0 +1,139 @@
+"""Service-desk pages. So far: business calendars."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize, can
+from kehu.audit.selectors import history_rows
+from kehu.core.concurrency import StaleVersionError
+from kehu.core.services import DeletionBlocked, object_delete
+from kehu.desk import selectors, services, sla
+from kehu.desk.forms import CalendarForm, DueForm
+from kehu.desk.models import BusinessCalendar, Weekday
+
+
+@login_required
+def calendar_list(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, VIEW, BusinessCalendar)
+    rows = [(c, selectors.weekly_hours(c)) for c in selectors.calendars()]
+    return render(
+        request,
+        "desk/calendar_list.html",
+        {"rows": rows, "can_add": can(request.user, ADD, BusinessCalendar)},
+    )
+
+
+@login_required
+def calendar_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    calendar = access_object(request.user, BusinessCalendar, pk, queryset=selectors.calendars())
+    week: dict[int, list[Any]] = {value: [] for value in Weekday.values}
+    for interval in calendar.intervals.all():
+        week[interval.weekday].append(interval)
+    due_form = DueForm(request.GET or None)
+    answer = None
+    if due_form.is_valid():
+        engine = selectors.engine_calendar(calendar)
+        start = due_form.start_aware(engine.zone)
+        try:
+            answer = sla.add_business_time(
+                engine, start, timedelta(minutes=due_form.cleaned_data["minutes"])
+            )
+        except sla.CalendarError as exc:
+            due_form.add_error(None, str(exc))
+    return render(
+        request,
+        "desk/calendar_detail.html",
+        {
+            "calendar": calendar,
+            "week": [(Weekday(value).label, spans) for value, spans in week.items()],
+            "weekly_hours": selectors.weekly_hours(calendar),
+            "days": calendar.days.all(),
+            "due_form": due_form,
+            "due_at": answer,
+            "history": history_rows(calendar),
+            "can_change": can(request.user, CHANGE, calendar),
+            "can_delete": can(request.user, DELETE, calendar),
+        },
+    )
+
+
+def _apply_errors(form: CalendarForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_create(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, ADD, BusinessCalendar)
+    form = CalendarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        intervals, days = form.cleaned_data["schedule"]
+        try:
+            calendar = services.calendar_create(
+                fields=form.model_fields(), intervals=intervals, days=days
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(object)s was created.") % {"object": calendar})
+            return redirect("desk:calendar-detail", calendar.pk)
+    return render(request, "desk/calendar_form.html", {"form": form, "calendar": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    calendar = access_object(
+        request.user, BusinessCalendar, pk, action=CHANGE, queryset=selectors.calendars()
+    )
+    form = CalendarForm(request.POST or None, instance=selectors.calendars().get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        intervals, days = form.cleaned_data["schedule"]
+        try:
+            calendar = services.calendar_update(
+                calendar=calendar,
+                expected_version=form.cleaned_data["version"],
+                fields=form.model_fields(),
+                intervals=intervals,
+                days=days,
+            )
+        except StaleVersionError as exc:
+            form.add_error(None, str(exc))
+            return render(
+                request, "desk/calendar_form.html", {"form": form, "calendar": calendar}, status=409
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(object)s was saved.") % {"object": calendar})
+            return redirect("desk:calendar-detail", calendar.pk)
+    return render(request, "desk/calendar_form.html", {"form": form, "calendar": calendar})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    calendar = access_object(request.user, BusinessCalendar, pk, action=DELETE)
+    if request.method == "POST":
+        try:
+            object_delete(calendar)
+        except DeletionBlocked as exc:
+            messages.error(request, str(exc))
+            return redirect("desk:calendar-detail", pk)
+        messages.success(request, _("%(object)s was deleted.") % {"object": calendar})
+        return redirect("desk:calendar-list")
+    return render(request, "desk/calendar_confirm_delete.html", {"calendar": calendar})
