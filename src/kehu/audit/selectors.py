@@ -77,9 +77,19 @@ def history_rows(obj: Model, *, limit: int = 100) -> list[HistoryRow]:
             before, after = (_shown(field, v, names) for v in change)
             if before == after == "":
                 continue
+            if "\n" in before and "\n" in after:
+                before, after = _line_diff(before, after)
             changes.append(ChangeRow(label, before, after))
         rows.append(HistoryRow(entry=entry, changes=changes))
     return rows
+
+
+def _line_diff(before: str, after: str) -> tuple[str, str]:
+    """Only the lines that went and the lines that came, for long multi-line values."""
+    old, new = before.splitlines(), after.splitlines()
+    removed = [line for line in old if line not in set(new)]
+    added = [line for line in new if line not in set(old)]
+    return "\n".join(removed), "\n".join(added)
 
 
 def _field(meta: Any, name: str) -> Any:

@@ -33,3 +33,16 @@ def test_history_reads_related_names_in_a_fixed_number_of_queries(world):
         rows = history_rows(employee)
     assert len(rows) == 11
     assert len(captured) <= 4
+
+
+def test_long_multi_line_values_show_only_the_lines_that_changed(world):
+    from datetime import time
+
+    from kehu.desk.services import IntervalSpec, calendar_create, calendar_update
+
+    week = [IntervalSpec(d, time(9), time(18)) for d in range(5)]
+    calendar = calendar_create(fields={"name": "丙", "time_zone": "UTC"}, intervals=week, days=[])
+    saturday = [*week, IntervalSpec(5, time(10), time(14))]
+    calendar_update(calendar=calendar, expected_version=1, fields={}, intervals=saturday, days=[])
+    change = next(c for c in history_rows(calendar)[0].changes if c.label == "schedule")
+    assert (change.before, change.after) == ("", "Sat 10:00-14:00")
