@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,8 @@ def history_rows(obj: Model, *, limit: int = 100) -> list[HistoryRow]:
                 continue
             if "\n" in before and "\n" in after:
                 before, after = _line_diff(before, after)
+            elif before.startswith("{") and after.startswith("{"):
+                before, after = _mapping_diff(before, after)
             changes.append(ChangeRow(label, before, after))
         rows.append(HistoryRow(entry=entry, changes=changes))
     return rows
@@ -90,6 +93,21 @@ def _line_diff(before: str, after: str) -> tuple[str, str]:
     removed = [line for line in old if line not in set(new)]
     added = [line for line in new if line not in set(old)]
     return "\n".join(removed), "\n".join(added)
+
+
+def _mapping_diff(before: str, after: str) -> tuple[str, str]:
+    """Only the keys whose values changed, for JSON objects (e.g. a matrix of settings)."""
+    try:
+        old, new = json.loads(before), json.loads(after)
+    except ValueError:
+        return before, after
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return before, after
+    keys = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    return (
+        "\n".join(f"{k}: {old[k]}" for k in keys if k in old),
+        "\n".join(f"{k}: {new[k]}" for k in keys if k in new),
+    )
 
 
 def _field(meta: Any, name: str) -> Any:

@@ -18,6 +18,7 @@ from kehu.core.crud_api import AuditEntryOut
 from kehu.core.services import object_delete
 from kehu.desk import selectors, services, sla
 from kehu.desk.models import BusinessCalendar
+from kehu.desk.priority import Impact, Priority, Severity
 
 router = Router(tags=["business calendars"])
 
@@ -183,3 +184,58 @@ def calendar_due(request: HttpRequest, pk: int, payload: DueIn) -> Any:
     except sla.CalendarError as exc:
         raise ValidationError({"minutes": str(exc)}) from exc
     return {"due_at": due.astimezone(engine.zone)}  # in the calendar's own zone
+
+
+class PriorityMatrixOut(Schema):
+    version: int
+    cells: dict[str, Priority] = Field(..., description='Keys are "impact:severity"')
+
+
+class PriorityMatrixIn(Schema):
+    version: int
+    cells: dict[str, Priority]
+
+
+class PriorityOut(Schema):
+    impact: Impact
+    severity: Severity
+    priority: Priority
+
+
+@router.get(
+    "/priority-matrix",
+    response={200: PriorityMatrixOut, **ERRORS},
+    tags=["priorities"],
+    summary="The impact × severity → priority matrix",
+)
+def priority_matrix_get(request: HttpRequest) -> Any:
+    matrix = services.priority_matrix()
+    authorize(request.user, VIEW, matrix)
+    return matrix
+
+
+@router.put(
+    "/priority-matrix",
+    response={200: PriorityMatrixOut, **ERRORS},
+    tags=["priorities"],
+    summary="Replace the matrix (every cell; send the version you read; 409 if it moved on)",
+)
+def priority_matrix_put(request: HttpRequest, payload: PriorityMatrixIn) -> Any:
+    authorize(request.user, CHANGE, services.priority_matrix())
+    cells = {key: value.value for key, value in payload.cells.items()}
+    return services.priority_matrix_update(expected_version=payload.version, cells=cells)
+
+
+@router.get(
+    "/priority",
+    response={200: PriorityOut, **ERRORS},
+    tags=["priorities"],
+    summary="The priority the matrix gives to an impact and a severity",
+)
+def priority_lookup(request: HttpRequest, impact: Impact, severity: Severity) -> Any:
+    authorize(request.user, VIEW, services.priority_matrix())
+    return {
+        "impact": impact,
+        "severity": severity,
+        "priority": services.priority_for(impact.value, severity.value),
+    }

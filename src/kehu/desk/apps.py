@@ -18,3 +18,4 @@ class DeskConfig(AppConfig):
             models.BusinessCalendar,
             include_fields=["name", "name_en", "time_zone", "description", "schedule"],
         )
+        auditlog.register(models.PriorityMatrix, include_fields=["cells"])

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import validate_time_zone
 from kehu.core.models import BilingualNameMixin, VersionedModel
+from kehu.desk.priority import DEFAULT_MATRIX
 
 
 class Weekday(models.IntegerChoices):
@@ -89,3 +90,20 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()
+
+
+def _default_matrix() -> dict[str, str]:
+    return dict(DEFAULT_MATRIX)
+
+
+class PriorityMatrix(VersionedModel):
+    """The organisation's impact × severity → priority matrix (one row; see ``priority.py``)."""
+
+    cells = models.JSONField(_("cells"), default=_default_matrix)
+
+    class Meta:
+        verbose_name = _("priority matrix")
+        verbose_name_plural = _("priority matrices")
+
+    def __str__(self) -> str:
+        return str(_("Priority matrix"))

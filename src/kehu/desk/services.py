@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehu.core.concurrency import StaleVersionError
-from kehu.desk.models import BusinessCalendar, CalendarDay, Weekday, WorkingInterval
+from kehu.core.concurrency import StaleVersionError, save_if_current
+from kehu.desk.models import BusinessCalendar, CalendarDay, PriorityMatrix, Weekday, WorkingInterval
+from kehu.desk.priority import Impact, Priority, Severity, cell_key
 from kehu.desk.selectors import interval_length
 
 
@@ -145,3 +146,33 @@ def calendar_update(
         locked.save()
         _write_schedule(locked, intervals, days)
     return locked
+
+
+def priority_matrix() -> PriorityMatrix:
+    """The matrix, created with the defaults on first use."""
+    matrix, _created = PriorityMatrix.objects.get_or_create(pk=1)
+    return matrix
+
+
+def priority_for(impact: str, severity: str) -> str:
+    """The priority the matrix gives to this impact and severity."""
+    if impact not in Impact.values or severity not in Severity.values:
+        raise ValidationError(_("Unknown impact or severity."))
+    return str(priority_matrix().cells.get(cell_key(impact, severity), Priority.NORMAL))
+
+
+def priority_matrix_update(*, expected_version: int, cells: dict[str, str]) -> PriorityMatrix:
+    """Replace the matrix; every cell must be given a known priority (409 if stale)."""
+    expected_keys = {cell_key(i, s) for i in Impact.values for s in Severity.values}
+    if set(cells) != expected_keys:
+        raise ValidationError(_("Give a priority for every combination of impact and severity."))
+    if any(value not in Priority.values for value in cells.values()):
+        raise ValidationError(
+            _("Use one of the priorities: %(list)s.") % {"list": ", ".join(Priority.values)}
+        )
+    priority_matrix()
+    return save_if_current(
+        PriorityMatrix.objects.get(pk=1),
+        expected_version=expected_version,
+        changes={"cells": cells},
+    )

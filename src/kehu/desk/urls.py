@@ -10,4 +10,5 @@ urlpatterns = [
     path("calendars/<int:pk>/", views.calendar_detail, name="calendar-detail"),
     path("calendars/<int:pk>/edit/", views.calendar_edit, name="calendar-edit"),
     path("calendars/<int:pk>/delete/", views.calendar_delete, name="calendar-delete"),
+    path("priorities/", views.priority_matrix_view, name="priority-matrix"),
 ]

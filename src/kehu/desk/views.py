@@ -20,6 +20,7 @@ from kehu.core.services import DeletionBlocked, object_delete
 from kehu.desk import selectors, services, sla
 from kehu.desk.forms import CalendarForm, DueForm
 from kehu.desk.models import BusinessCalendar, Weekday
+from kehu.desk.priority import Impact, Priority, Severity, cell_key
 
 
 @login_required
@@ -137,3 +138,52 @@ def calendar_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("%(object)s was deleted.") % {"object": calendar})
         return redirect("desk:calendar-list")
     return render(request, "desk/calendar_confirm_delete.html", {"calendar": calendar})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def priority_matrix_view(request: HttpRequest) -> HttpResponse:
+    matrix = services.priority_matrix()
+    authorize(request.user, VIEW, matrix)
+    cells = dict(matrix.cells)
+    status = 200
+    if request.method == "POST":
+        authorize(request.user, CHANGE, matrix)
+        cells = {key: request.POST.get(f"cell-{key}", "") for key in cells}
+        version = request.POST.get("version", "")
+        try:
+            matrix = services.priority_matrix_update(
+                expected_version=int(version) if version.isdigit() else 0, cells=cells
+            )
+        except StaleVersionError as exc:
+            messages.error(request, str(exc))
+            status = 409
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            status = 422
+        else:
+            messages.success(request, _("The priority matrix was saved."))
+            return redirect("desk:priority-matrix")
+    rows = [
+        (
+            impact_label,
+            [
+                (cell_key(impact, severity), cells.get(cell_key(impact, severity)))
+                for severity in Severity.values
+            ],
+        )
+        for impact, impact_label in Impact.choices
+    ]
+    return render(
+        request,
+        "desk/priority_matrix.html",
+        {
+            "matrix": matrix,
+            "rows": rows,
+            "severities": Severity.choices,
+            "priorities": Priority.choices,
+            "can_change": can(request.user, CHANGE, matrix),
+            "history": history_rows(matrix),
+        },
+        status=status,
+    )

@@ -41,6 +41,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "desk:calendar-create": (ADMIN, ""),
     "desk:calendar-edit": (ADMIN, "calendar"),
     "desk:calendar-delete": (ADMIN, "calendar"),
+    "desk:priority-matrix": (STAFF, ""),
 }
 for slug in (
     "departments",

@@ -1,0 +1,48 @@
+"""Ticket priority from impact scope × severity (影响范围及程度), by a configurable matrix."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Impact(models.TextChoices):
+    INDIVIDUAL = "individual", _("One person")
+    GROUP = "group", _("A team or some users")
+    ORGANISATION = "organisation", _("A whole customer or department")
+    WIDESPREAD = "widespread", _("Several customers or departments")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", _("Minor: a workaround exists")
+    MEDIUM = "medium", _("Degraded: work is slowed")
+    HIGH = "high", _("Blocked: work cannot go on")
+    CRITICAL = "critical", _("Critical: outage or data at risk")
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", _("Urgent")
+    HIGH = "high", _("High")
+    NORMAL = "normal", _("Normal")
+    LOW = "low", _("Low")
+
+
+def cell_key(impact: str, severity: str) -> str:
+    return f"{impact}:{severity}"
+
+
+# Priority rises with both impact and severity; the operator can change every cell.
+DEFAULT_MATRIX: dict[str, str] = {
+    cell_key(impact, severity): priority
+    for impact, row in zip(
+        Impact.values,
+        [
+            ["low", "normal", "normal", "high"],
+            ["low", "normal", "high", "high"],
+            ["normal", "high", "high", "urgent"],
+            ["normal", "high", "urgent", "urgent"],
+        ],
+        strict=True,
+    )
+    for severity, priority in zip(Severity.values, row, strict=True)
+}
