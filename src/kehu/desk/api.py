@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -17,8 +18,9 @@ from kehu.core.api import ERRORS, OrderedCursorPagination
 from kehu.core.crud_api import AuditEntryOut
 from kehu.core.services import object_delete
 from kehu.desk import selectors, services, sla
-from kehu.desk.models import BusinessCalendar
-from kehu.desk.priority import Impact, Priority, Severity
+from kehu.desk.models import BusinessCalendar, SlaPolicy
+from kehu.desk.priority import Impact, Priority, Severity, TicketType
+from kehu.org.models import Department, Service
 
 router = Router(tags=["business calendars"])
 
@@ -239,3 +241,178 @@ def priority_lookup(request: HttpRequest, impact: Impact, severity: Severity) ->
         "severity": severity,
         "priority": services.priority_for(impact.value, severity.value),
     }
+
+
+class TargetIO(Schema):
+    priority: Priority
+    first_response_minutes: int = Field(..., ge=1, le=60 * 24 * 365)
+    next_response_minutes: int | None = Field(None, ge=1, le=60 * 24 * 365)
+    resolution_minutes: int = Field(..., ge=1, le=60 * 24 * 365)
+
+
+class SlaPolicyIn(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+    name_en: str = Field("", max_length=200)
+    position: int = Field(0, ge=0, le=100000)
+    is_active: bool = True
+    calendar_id: int
+    ticket_types: list[TicketType] = Field(default_factory=list)
+    department_ids: list[int] = Field(default_factory=list, max_length=1000)
+    service_ids: list[int] = Field(default_factory=list, max_length=1000)
+    warning_fraction: float = Field(0.75, ge=0.05, le=0.99)
+    targets: list[TargetIO] = Field(..., min_length=1, max_length=4)
+
+
+class SlaPolicyUpdate(SlaPolicyIn):
+    version: int
+
+
+class SlaPolicyOut(Schema):
+    id: int
+    name: str
+    name_en: str
+    position: int
+    is_active: bool
+    calendar_id: int
+    ticket_types: list[str]
+    department_ids: list[int]
+    service_ids: list[int]
+    warning_fraction: float
+    targets: list[TargetIO]
+    version: int
+
+    @staticmethod
+    def resolve_department_ids(obj: SlaPolicy) -> list[int]:
+        return [d.pk for d in obj.departments.all()]
+
+    @staticmethod
+    def resolve_service_ids(obj: SlaPolicy) -> list[int]:
+        return [s.pk for s in obj.services.all()]
+
+    @staticmethod
+    def resolve_targets(obj: SlaPolicy) -> list[Any]:
+        return list(obj.targets.all())
+
+
+class PolicyMatchOut(Schema):
+    policy_id: int | None
+    target: TargetIO | None
+
+
+def _policy_args(payload: SlaPolicyIn) -> dict[str, Any]:
+    calendar = BusinessCalendar.objects.filter(pk=payload.calendar_id).first()
+    if calendar is None:
+        raise ValidationError({"calendar_id": "No calendar has this id."})
+    departments = list(Department.objects.filter(pk__in=set(payload.department_ids)))
+    services_ = list(Service.objects.filter(pk__in=set(payload.service_ids)))
+    if len(departments) != len(set(payload.department_ids)) or len(services_) != len(
+        set(payload.service_ids)
+    ):
+        raise ValidationError({"department_ids": "One or more of these ids do not exist."})
+    return {
+        "fields": {
+            "name": payload.name,
+            "name_en": payload.name_en,
+            "position": payload.position,
+            "is_active": payload.is_active,
+            "calendar": calendar,
+            "ticket_types": [t.value for t in payload.ticket_types],
+            "warning_fraction": Decimal(str(round(payload.warning_fraction, 2))),
+        },
+        "departments": departments,
+        "services": services_,
+        "targets": [
+            services.TargetSpec(
+                t.priority.value,
+                t.first_response_minutes,
+                t.next_response_minutes,
+                t.resolution_minutes,
+            )
+            for t in payload.targets
+        ],
+    }
+
+
+@router.get(
+    "/sla-policies",
+    response=list[SlaPolicyOut],
+    tags=["SLA policies"],
+    summary="SLA policies in the order tried",
+)
+def sla_policy_list(request: HttpRequest) -> Any:
+    authorize(request.user, VIEW, SlaPolicy)
+    return list(selectors.sla_policies())
+
+
+@router.get(
+    "/sla-policies/match",
+    response={200: PolicyMatchOut, **ERRORS},
+    tags=["SLA policies"],
+    summary="The policy and target a ticket with these attributes would get",
+)
+def sla_policy_match(
+    request: HttpRequest,
+    ticket_type: TicketType,
+    priority: Priority,
+    department_id: int | None = None,
+    service_id: int | None = None,
+) -> Any:
+    authorize(request.user, VIEW, SlaPolicy)
+    found = selectors.sla_policy_for(
+        ticket_type=ticket_type.value,
+        priority=priority.value,
+        department_id=department_id,
+        service_id=service_id,
+    )
+    return (
+        {"policy_id": found[0].pk, "target": found[1]}
+        if found
+        else {"policy_id": None, "target": None}
+    )
+
+
+@router.get(
+    "/sla-policies/{int:pk}",
+    response={200: SlaPolicyOut, **ERRORS},
+    tags=["SLA policies"],
+    summary="Read an SLA policy",
+)
+def sla_policy_get(request: HttpRequest, pk: int) -> Any:
+    return access_object(request.user, SlaPolicy, pk, queryset=selectors.sla_policies())
+
+
+@router.post(
+    "/sla-policies",
+    response={201: SlaPolicyOut, **ERRORS},
+    tags=["SLA policies"],
+    summary="Create an SLA policy",
+)
+def sla_policy_create(request: HttpRequest, payload: SlaPolicyIn) -> Any:
+    authorize(request.user, ADD, SlaPolicy)
+    policy = services.sla_policy_save(policy=None, expected_version=None, **_policy_args(payload))
+    return Status(201, selectors.sla_policies().get(pk=policy.pk))
+
+
+@router.put(
+    "/sla-policies/{int:pk}",
+    response={200: SlaPolicyOut, **ERRORS},
+    tags=["SLA policies"],
+    summary="Replace an SLA policy (send the version you read; 409 if it moved on)",
+)
+def sla_policy_update(request: HttpRequest, pk: int, payload: SlaPolicyUpdate) -> Any:
+    policy = access_object(request.user, SlaPolicy, pk, action=CHANGE)
+    services.sla_policy_save(
+        policy=policy, expected_version=payload.version, **_policy_args(payload)
+    )
+    return selectors.sla_policies().get(pk=pk)
+
+
+@router.delete(
+    "/sla-policies/{int:pk}",
+    response={204: None, **ERRORS},
+    tags=["SLA policies"],
+    summary="Delete an SLA policy",
+)
+def sla_policy_delete(request: HttpRequest, pk: int) -> Any:
+    object_delete(access_object(request.user, SlaPolicy, pk, action=DELETE))
+    return Status(204, None)

@@ -19,3 +19,17 @@ class DeskConfig(AppConfig):
             include_fields=["name", "name_en", "time_zone", "description", "schedule"],
         )
         auditlog.register(models.PriorityMatrix, include_fields=["cells"])
+        auditlog.register(
+            models.SlaPolicy,
+            include_fields=[
+                "name",
+                "name_en",
+                "position",
+                "is_active",
+                "calendar",
+                "ticket_types",
+                "warning_fraction",
+                "target_summary",
+            ],
+            m2m_fields={"departments", "services"},
+        )

@@ -91,3 +91,55 @@ def build_calendars() -> int:
                 days=days,
             )
     return BusinessCalendar.objects.count()
+
+
+def build_policies() -> int:
+    """Demo SLA policies: incidents and complaints on the 24/7 calendar, everything else in office hours."""
+    from kehu.desk.models import SlaPolicy
+    from kehu.desk.services import TargetSpec, sla_policy_save
+
+    office = BusinessCalendar.objects.get(name="中国大陆工作日历")
+    always = BusinessCalendar.objects.get(name="7×24 值守")
+    demo = [
+        (
+            {
+                "name": "故障与投诉",
+                "name_en": "Incidents and complaints",
+                "position": 10,
+                "calendar": always,
+                "ticket_types": ["incident", "complaint", "defect"],
+            },
+            [
+                TargetSpec("urgent", 15, 30, 240),
+                TargetSpec("high", 30, 60, 480),
+                TargetSpec("normal", 60, 240, 1440),
+                TargetSpec("low", 240, 480, 2880),
+            ],
+        ),
+        (
+            {
+                "name": "标准服务",
+                "name_en": "Standard service",
+                "position": 100,
+                "calendar": office,
+                "ticket_types": [],
+            },
+            [
+                TargetSpec("urgent", 30, 60, 480),
+                TargetSpec("high", 60, 120, 960),
+                TargetSpec("normal", 240, 480, 2400),
+                TargetSpec("low", 480, 960, 4800),
+            ],
+        ),
+    ]
+    for fields, targets in demo:
+        if not SlaPolicy.objects.filter(name=fields["name"]).exists():
+            sla_policy_save(
+                policy=None,
+                expected_version=None,
+                fields=fields,
+                departments=[],
+                services=[],
+                targets=targets,
+            )
+    return SlaPolicy.objects.count()

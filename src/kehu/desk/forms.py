@@ -12,9 +12,11 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kehu.desk.models import BusinessCalendar, CalendarDay, Weekday
-from kehu.desk.services import DaySpec, IntervalSpec
+from kehu.desk.models import BusinessCalendar, CalendarDay, SlaPolicy, Weekday
+from kehu.desk.priority import Priority, TicketType
+from kehu.desk.services import DaySpec, IntervalSpec, TargetSpec
 from kehu.org.forms import VersionedForm
+from kehu.org.models import Department, Service
 
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})\s*$")
 _DAY_LINE = re.compile(
@@ -203,3 +205,111 @@ class DueForm(forms.Form):
     def start_aware(self, zone: Any) -> datetime:
         start: datetime = self.cleaned_data["start"]
         return start if start.tzinfo else start.replace(tzinfo=zone)
+
+
+class SlaPolicyForm(VersionedForm):
+    ticket_types = forms.MultipleChoiceField(
+        label=_("Ticket types"),
+        choices=TicketType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every type."),
+    )
+
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "name",
+            "name_en",
+            "position",
+            "is_active",
+            "calendar",
+            "ticket_types",
+            "departments",
+            "services",
+            "warning_fraction",
+        ]
+        widgets = {
+            "departments": forms.CheckboxSelectMultiple,
+            "services": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "departments": _("None ticked: every department."),
+            "services": _("None ticked: every service."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        existing = {t.priority: t for t in self.instance.targets.all()} if self.instance.pk else {}
+        for value, label in Priority.choices:
+            target = existing.get(value)
+            for part, part_label in (
+                ("first", _("first response")),
+                ("next", _("next response")),
+                ("resolution", _("resolution")),
+            ):
+                name = f"{value}_{part}"
+                self.fields[name] = forms.IntegerField(
+                    label=f"{label} · {part_label}",
+                    required=False,
+                    min_value=1,
+                    max_value=60 * 24 * 365,
+                )
+                if target is not None and not self.is_bound:
+                    attr = {
+                        "first": "first_response_minutes",
+                        "next": "next_response_minutes",
+                        "resolution": "resolution_minutes",
+                    }[part]
+                    self.initial[name] = getattr(target, attr)
+
+    def target_rows(self) -> list[tuple[str, list[Any]]]:
+        return [
+            (str(label), [self[f"{value}_{part}"] for part in ("first", "next", "resolution")])
+            for value, label in Priority.choices
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        targets = []
+        for value, label in Priority.choices:
+            first, following, resolution = (
+                data.get(f"{value}_{p}") for p in ("first", "next", "resolution")
+            )
+            if first is None and following is None and resolution is None:
+                continue
+            if first is None or resolution is None:
+                self.add_error(
+                    f"{value}_first",
+                    gettext("%(priority)s: give both first response and resolution.")
+                    % {"priority": label},
+                )
+                continue
+            targets.append(TargetSpec(value, first, following, resolution))
+        data["targets"] = targets
+        return data
+
+    def model_fields(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data[name]
+            for name in (
+                "name",
+                "name_en",
+                "position",
+                "is_active",
+                "calendar",
+                "ticket_types",
+                "warning_fraction",
+            )
+        }
+
+
+class PolicyMatchForm(forms.Form):
+    ticket_type = forms.ChoiceField(label=_("Ticket type"), choices=TicketType.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+    department = forms.ModelChoiceField(
+        label=_("Supplier department"), queryset=Department.objects.all(), required=False
+    )
+    service = forms.ModelChoiceField(
+        label=_("Internal service"), queryset=Service.objects.all(), required=False
+    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import validate_time_zone
 from kehu.core.models import BilingualNameMixin, VersionedModel
-from kehu.desk.priority import DEFAULT_MATRIX
+from kehu.desk.priority import DEFAULT_MATRIX, Priority, TicketType
 
 
 class Weekday(models.IntegerChoices):
@@ -107,3 +110,88 @@ class PriorityMatrix(VersionedModel):
 
     def __str__(self) -> str:
         return str(_("Priority matrix"))
+
+
+class SlaPolicy(BilingualNameMixin, VersionedModel):
+    """Response and resolution targets per priority; the first active matching policy wins.
+
+    A policy may be narrowed to ticket types, supplier departments and internal services; an
+    empty condition matches everything.
+    """
+
+    position = models.PositiveIntegerField(
+        _("position"), default=0, help_text=_("Lower positions are tried first.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        verbose_name=_("business calendar"),
+        on_delete=models.PROTECT,
+        related_name="policies",
+    )
+    ticket_types = models.JSONField(_("ticket types"), default=list, blank=True)
+    departments = models.ManyToManyField(
+        "org.Department", verbose_name=_("supplier departments"), blank=True, related_name="+"
+    )
+    services = models.ManyToManyField(
+        "org.Service", verbose_name=_("internal services"), blank=True, related_name="+"
+    )
+    warning_fraction = models.DecimalField(
+        _("early warning at"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.75"),
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal("0.99"))],
+        help_text=_("Fraction of each target after which the early warning goes out."),
+    )
+    # The targets as text, kept by the services, so one audit entry shows each change of them.
+    target_summary = models.TextField(_("targets"), blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["position", "id"]
+
+    def clean(self) -> None:
+        unknown = [t for t in self.ticket_types or [] if t not in TicketType.values]
+        if not isinstance(self.ticket_types, list) or unknown:
+            raise ValidationError(
+                {
+                    "ticket_types": _("Unknown ticket types: %(list)s")
+                    % {"list": ", ".join(map(str, unknown))}
+                }
+            )
+
+
+class SlaTarget(models.Model):
+    """One priority's targets in business minutes; next response is optional."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices)
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response (business minutes)"), validators=[MinValueValidator(1)]
+    )
+    next_response_minutes = models.PositiveIntegerField(
+        _("next response (business minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution (business minutes)"), validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "priority"], name="one_target_per_priority"),
+            models.CheckConstraint(
+                condition=models.Q(resolution_minutes__gte=models.F("first_response_minutes")),
+                name="sla_resolution_not_before_response",
+                violation_error_message=_("Resolution cannot be due before the first response."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_priority_display()}: {self.first_response_minutes}/{self.resolution_minutes}"

@@ -20,6 +20,17 @@ class Severity(models.TextChoices):
     CRITICAL = "critical", _("Critical: outage or data at risk")
 
 
+class TicketType(models.TextChoices):
+    """SPEC §2: a new requirement goes to negotiation and scheduling; a defect is owed a fix."""
+
+    QUESTION = "question", _("Question")
+    SERVICE_REQUEST = "service_request", _("Service request")
+    INCIDENT = "incident", _("Incident")
+    COMPLAINT = "complaint", _("Complaint")
+    NEW_REQUIREMENT = "new_requirement", _("New requirement")
+    DEFECT = "defect", _("Defect or broken promise")
+
+
 class Priority(models.TextChoices):
     URGENT = "urgent", _("Urgent")
     HIGH = "high", _("High")

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, Q, QuerySet
 
 from kehu.desk import sla
-from kehu.desk.models import BusinessCalendar, CalendarDay
+from kehu.desk.models import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
 
 
 def calendars() -> QuerySet[BusinessCalendar]:
@@ -46,3 +46,33 @@ def interval_length(start: time, end: time) -> timedelta:
     begin = datetime.combine(date.min, start)
     finish = datetime.combine(date.min, end)
     return finish - begin if finish > begin else finish + timedelta(days=1) - begin
+
+
+def sla_policies() -> QuerySet[SlaPolicy]:
+    """Policies in the order they are tried, with everything a list or a match needs."""
+    return SlaPolicy.objects.select_related("calendar").prefetch_related(
+        "targets", "departments", "services"
+    )
+
+
+def sla_policy_for(
+    *,
+    ticket_type: str,
+    priority: str,
+    department_id: int | None = None,
+    service_id: int | None = None,
+) -> tuple[SlaPolicy, SlaTarget] | None:
+    """The first active policy whose conditions all hold and which has a target for ``priority``."""
+    for policy in sla_policies().filter(is_active=True):
+        if policy.ticket_types and ticket_type not in policy.ticket_types:
+            continue
+        department_ids = {d.pk for d in policy.departments.all()}
+        if department_ids and department_id not in department_ids:
+            continue
+        service_ids = {s.pk for s in policy.services.all()}
+        if service_ids and service_id not in service_ids:
+            continue
+        target = next((t for t in policy.targets.all() if t.priority == priority), None)
+        if target is not None:
+            return policy, target
+    return None

@@ -12,7 +12,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.core.concurrency import StaleVersionError, save_if_current
-from kehu.desk.models import BusinessCalendar, CalendarDay, PriorityMatrix, Weekday, WorkingInterval
+from kehu.desk.models import (
+    BusinessCalendar,
+    CalendarDay,
+    PriorityMatrix,
+    SlaPolicy,
+    SlaTarget,
+    Weekday,
+    WorkingInterval,
+)
 from kehu.desk.priority import Impact, Priority, Severity, cell_key
 from kehu.desk.selectors import interval_length
 
@@ -176,3 +184,76 @@ def priority_matrix_update(*, expected_version: int, cells: dict[str, str]) -> P
         expected_version=expected_version,
         changes={"cells": cells},
     )
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    priority: str
+    first_response_minutes: int
+    next_response_minutes: int | None
+    resolution_minutes: int
+
+
+def _target_summary(targets: list[TargetSpec]) -> str:
+    order = {value: i for i, value in enumerate(Priority.values)}
+    return "\n".join(
+        f"{t.priority}: {t.first_response_minutes} / {t.next_response_minutes or '-'} / {t.resolution_minutes}"
+        for t in sorted(targets, key=lambda t: order.get(t.priority, 99))
+    )
+
+
+def _check_targets(targets: list[TargetSpec]) -> None:
+    priorities = [t.priority for t in targets]
+    if len(set(priorities)) != len(priorities):
+        raise ValidationError(_("Each priority may have one set of targets."))
+    if not targets:
+        raise ValidationError(_("Give targets for at least one priority."))
+    for t in targets:
+        if t.priority not in Priority.values:
+            raise ValidationError(
+                _("Use one of the priorities: %(list)s.") % {"list": ", ".join(Priority.values)}
+            )
+        if min(t.first_response_minutes, t.resolution_minutes, t.next_response_minutes or 1) < 1:
+            raise ValidationError(_("Targets are at least one business minute."))
+        if t.resolution_minutes < t.first_response_minutes:
+            raise ValidationError(_("Resolution cannot be due before the first response."))
+
+
+def sla_policy_save(
+    *,
+    policy: SlaPolicy | None,
+    expected_version: int | None,
+    fields: dict[str, Any],
+    departments: list[Any],
+    services: list[Any],
+    targets: list[TargetSpec],
+) -> SlaPolicy:
+    """Create (policy None) or change a policy with its conditions and targets in one step."""
+    _check_targets(targets)
+    with transaction.atomic():
+        if policy is None:
+            saved = SlaPolicy(**fields)
+        else:
+            saved = SlaPolicy.objects.select_for_update().get(pk=policy.pk)
+            if saved.version != expected_version:
+                raise StaleVersionError(saved)
+            for name, value in fields.items():
+                setattr(saved, name, value)
+            saved.version += 1
+        saved.target_summary = _target_summary(targets)
+        saved.full_clean()
+        saved.save()
+        saved.departments.set(departments)
+        saved.services.set(services)
+        saved.targets.all().delete()
+        SlaTarget.objects.bulk_create(
+            SlaTarget(
+                policy=saved,
+                priority=t.priority,
+                first_response_minutes=t.first_response_minutes,
+                next_response_minutes=t.next_response_minutes,
+                resolution_minutes=t.resolution_minutes,
+            )
+            for t in targets
+        )
+    return saved

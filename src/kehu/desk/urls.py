@@ -11,4 +11,9 @@ urlpatterns = [
     path("calendars/<int:pk>/edit/", views.calendar_edit, name="calendar-edit"),
     path("calendars/<int:pk>/delete/", views.calendar_delete, name="calendar-delete"),
     path("priorities/", views.priority_matrix_view, name="priority-matrix"),
+    path("sla-policies/", views.sla_policy_list, name="sla-policy-list"),
+    path("sla-policies/new/", views.sla_policy_form, name="sla-policy-create"),
+    path("sla-policies/<int:pk>/", views.sla_policy_detail, name="sla-policy-detail"),
+    path("sla-policies/<int:pk>/edit/", views.sla_policy_form, name="sla-policy-edit"),
+    path("sla-policies/<int:pk>/delete/", views.sla_policy_delete, name="sla-policy-delete"),
 ]

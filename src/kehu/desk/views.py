@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -18,9 +19,9 @@ from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.services import DeletionBlocked, object_delete
 from kehu.desk import selectors, services, sla
-from kehu.desk.forms import CalendarForm, DueForm
-from kehu.desk.models import BusinessCalendar, Weekday
-from kehu.desk.priority import Impact, Priority, Severity, cell_key
+from kehu.desk.forms import CalendarForm, DueForm, PolicyMatchForm, SlaPolicyForm
+from kehu.desk.models import BusinessCalendar, SlaPolicy, Weekday
+from kehu.desk.priority import Impact, Priority, Severity, TicketType, cell_key
 
 
 @login_required
@@ -68,7 +69,7 @@ def calendar_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _apply_errors(form: CalendarForm, exc: ValidationError) -> None:
+def _apply_errors(form: Any, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
@@ -137,7 +138,11 @@ def calendar_delete(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("desk:calendar-detail", pk)
         messages.success(request, _("%(object)s was deleted.") % {"object": calendar})
         return redirect("desk:calendar-list")
-    return render(request, "desk/calendar_confirm_delete.html", {"calendar": calendar})
+    return render(
+        request,
+        "desk/confirm_delete.html",
+        {"object": calendar, "cancel_url": reverse("desk:calendar-detail", args=[pk])},
+    )
 
 
 @login_required
@@ -186,4 +191,100 @@ def priority_matrix_view(request: HttpRequest) -> HttpResponse:
             "history": history_rows(matrix),
         },
         status=status,
+    )
+
+
+@login_required
+def sla_policy_list(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, VIEW, SlaPolicy)
+    match_form = PolicyMatchForm(request.GET or None)
+    match = None
+    if match_form.is_valid():
+        department, service = (
+            match_form.cleaned_data["department"],
+            match_form.cleaned_data["service"],
+        )
+        match = selectors.sla_policy_for(
+            ticket_type=match_form.cleaned_data["ticket_type"],
+            priority=match_form.cleaned_data["priority"],
+            department_id=department.pk if department else None,
+            service_id=service.pk if service else None,
+        )
+    return render(
+        request,
+        "desk/sla_policy_list.html",
+        {
+            "policies": selectors.sla_policies(),
+            "match_form": match_form,
+            "match": match,
+            "searched": match_form.is_bound,
+            "can_add": can(request.user, ADD, SlaPolicy),
+            "type_labels": dict(TicketType.choices),
+        },
+    )
+
+
+@login_required
+def sla_policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = access_object(request.user, SlaPolicy, pk, queryset=selectors.sla_policies())
+    return render(
+        request,
+        "desk/sla_policy_detail.html",
+        {
+            "policy": policy,
+            "type_labels": dict(TicketType.choices),
+            "history": history_rows(policy),
+            "can_change": can(request.user, CHANGE, policy),
+            "can_delete": can(request.user, DELETE, policy),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sla_policy_form(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    if pk is None:
+        authorize(request.user, ADD, SlaPolicy)
+        policy = None
+    else:
+        policy = access_object(request.user, SlaPolicy, pk, action=CHANGE)
+    form = SlaPolicyForm(
+        request.POST or None, instance=selectors.sla_policies().get(pk=pk) if pk else None
+    )
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.sla_policy_save(
+                policy=policy,
+                expected_version=form.cleaned_data.get("version"),
+                fields=form.model_fields(),
+                departments=list(form.cleaned_data["departments"]),
+                services=list(form.cleaned_data["services"]),
+                targets=form.cleaned_data["targets"],
+            )
+        except StaleVersionError as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("%(object)s was saved.") % {"object": saved})
+            return redirect("desk:sla-policy-detail", saved.pk)
+    return render(
+        request, "desk/sla_policy_form.html", {"form": form, "policy": policy}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sla_policy_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = access_object(request.user, SlaPolicy, pk, action=DELETE)
+    if request.method == "POST":
+        object_delete(policy)
+        messages.success(request, _("%(object)s was deleted.") % {"object": policy})
+        return redirect("desk:sla-policy-list")
+    return render(
+        request,
+        "desk/confirm_delete.html",
+        {"object": policy, "cancel_url": reverse("desk:sla-policy-detail", args=[pk])},
     )

@@ -358,9 +358,13 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
         _demo_users(departments, employees)
         progress("users")
 
-        from kehu.desk.demo import build_calendars  # the desk builds on the organisation
+        from kehu.desk.demo import (  # the desk builds on the organisation
+            build_calendars,
+            build_policies,
+        )
 
         calendars = build_calendars()
+        policies = build_policies()
         progress("calendars")
     return {
         "departments": Department.objects.count(),
@@ -368,6 +372,7 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
         "services": Service.objects.count(),
         "relations": InternalRelation.objects.count(),
         "calendars": calendars,
+        "sla_policies": policies,
     }
 
 

@@ -41,3 +41,9 @@ def detail_url(obj: Any) -> str:
 @register.inclusion_tag("audit/_history.html")
 def audit_history(rows: Any) -> dict[str, Any]:
     return {"rows": rows}
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``{{ labels|get_item:code }}``: a dictionary lookup by a variable key."""
+    return mapping.get(key, key) if hasattr(mapping, "get") else key

@@ -42,6 +42,11 @@ ROUTES: dict[str, tuple[str, str]] = {
     "desk:calendar-edit": (ADMIN, "calendar"),
     "desk:calendar-delete": (ADMIN, "calendar"),
     "desk:priority-matrix": (STAFF, ""),
+    "desk:sla-policy-list": (STAFF, ""),
+    "desk:sla-policy-detail": (STAFF, "policy"),
+    "desk:sla-policy-create": (ADMIN, ""),
+    "desk:sla-policy-edit": (ADMIN, "policy"),
+    "desk:sla-policy-delete": (ADMIN, "policy"),
 }
 for slug in (
     "departments",
@@ -81,10 +86,12 @@ def test_every_route_is_listed():
 def objects(world):
     employee = EmployeeFactory(department=world.finance)
     team = Team.objects.create(department=world.finance, name="一组")
-    from kehu.desk.models import BusinessCalendar
+    from kehu.desk.models import BusinessCalendar, SlaPolicy
 
+    calendar = BusinessCalendar.objects.create(name="工作日历", time_zone="Asia/Shanghai")
     return {
-        "calendar": BusinessCalendar.objects.create(name="工作日历", time_zone="Asia/Shanghai").pk,
+        "calendar": calendar.pk,
+        "policy": SlaPolicy.objects.create(name="标准", calendar=calendar).pk,
         "departments": world.finance.pk,
         "employees": employee.pk,
         "teams": team.pk,

@@ -170,3 +170,15 @@ def test_demo_calendars_include_make_up_days():
     china = calendars().get(name="中国大陆工作日历")
     engine = engine_calendar(china)
     assert date(2026, 10, 10) in engine.extra_working_days and date(2026, 10, 1) in engine.holidays
+
+
+def test_demo_policies_give_incidents_round_the_clock_targets():
+    from kehu.desk.demo import build_calendars, build_policies
+    from kehu.desk.selectors import sla_policy_for
+
+    build_calendars()
+    assert build_policies() == 2
+    assert build_policies() == 2
+    incident, _target = sla_policy_for(ticket_type="incident", priority="urgent")
+    question, _target = sla_policy_for(ticket_type="question", priority="low")
+    assert incident.calendar.name == "7×24 值守" and question.calendar.name == "中国大陆工作日历"
