@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
@@ -13,6 +14,7 @@ from kehu.access import services
 from kehu.access.models import ApiToken, Role, User
 from kehu.access.permissions import ADD, DELETE, VIEW, access_object, authorize, require_admin
 from kehu.core.api import ERRORS
+from kehu.org.models import Department
 
 router = Router()
 
@@ -149,12 +151,8 @@ def user_list(request: HttpRequest) -> Any:
 def user_roles(request: HttpRequest, pk: int, payload: list[RoleIn]) -> Any:
     require_admin(request.user)
     target = access_object(request.user, User, pk)
-    from kehu.org.models import Department
-
     department_ids = {r.department_id for r in payload if r.department_id is not None}
     if Department.objects.filter(pk__in=department_ids).count() != len(department_ids):
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"department_id": "Unknown department."})
     services.user_set_roles(user=target, roles=[(r.role.value, r.department_id) for r in payload])
     return User.objects.prefetch_related("role_assignments").get(pk=pk)

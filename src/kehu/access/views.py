@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.access import forms, services
 from kehu.access.models import ApiToken, Role, User
-from kehu.access.permissions import ADD, DELETE, access_object, authorize, require_admin
+from kehu.access.permissions import ADD, DELETE, access_object, authorize, can, require_admin
 
 
 class LoginView(auth_views.LoginView):
@@ -81,8 +81,6 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 def _may_hold_tokens(request: HttpRequest) -> bool:
-    from kehu.access.permissions import can
-
     return can(request.user, ADD, ApiToken)
 
 

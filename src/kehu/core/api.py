@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field as ModelField
@@ -62,9 +63,7 @@ class TokenAuth(HttpBearer):
 class SessionAuth(APIKeyCookie):
     """The browser's signed-in session; unsafe methods need the CSRF token."""
 
-    from django.conf import settings as _settings
-
-    param_name = _settings.SESSION_COOKIE_NAME
+    param_name = settings.SESSION_COOKIE_NAME
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         return request.user if request.user.is_authenticated else None
@@ -144,8 +143,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
 
 def throttles() -> list[Any]:
-    from django.conf import settings
-
     return [AnonRateThrottle(settings.API_RATE_ANON), AuthRateThrottle(settings.API_RATE_USER)]
 
 

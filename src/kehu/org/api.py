@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
@@ -208,15 +210,10 @@ class ImportOut(Schema):
 def import_table(
     request: HttpRequest, kind: str, file: File[UploadedFile], dry_run: Form[bool] = False
 ) -> Any:
-    from django.conf import settings
-    from django.http import Http404
-
     authorize(request.user, IMPORT, Department)
     if kind not in IMPORTERS:
         raise Http404
     if (file.size or 0) > settings.IMPORT_MAX_BYTES:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError(
             {"file": f"The file is larger than {settings.IMPORT_MAX_BYTES} bytes."}
         )

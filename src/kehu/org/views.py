@@ -25,6 +25,7 @@ from kehu.core.concurrency import StaleVersionError
 from kehu.core.models import VersionedModel
 from kehu.core.services import DeletionBlocked, object_create, object_delete, object_update
 from kehu.core.tabular import write_csv, write_xlsx
+from kehu.core.templatetags.kehu import detail_url
 from kehu.org import forms, selectors
 from kehu.org.imports import IMPORTERS, export_rows
 from kehu.org.models import (
@@ -223,8 +224,6 @@ def object_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 def _facts(obj: Model, form_class: type[forms.VersionedForm]) -> list[tuple[Any, str, str]]:
     """(label, shown value, link) for each field the edit form has, in the form's order."""
-    from kehu.core.templatetags.kehu import detail_url
-
     facts = []
     for name in form_class._meta.fields or []:
         field = cast("Field[Any, Any]", obj._meta.get_field(name))
