@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kehu.audit.models import AuditEntry
 
@@ -36,6 +37,15 @@ class ChangeRow:
 class HistoryRow:
     entry: AuditEntry
     changes: list[ChangeRow]
+
+    @property
+    def action_label(self) -> str:
+        labels = {
+            0: pgettext("audit action", "created"),
+            1: pgettext("audit action", "changed"),
+            2: pgettext("audit action", "deleted"),
+        }
+        return str(labels.get(self.entry.action, self.entry.get_action_display()))
 
 
 _EMPTY = {"None", "", "[]"}

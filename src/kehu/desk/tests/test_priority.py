@@ -10,6 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_default_matrix_covers_every_cell_and_rises_with_impact_and_severity():
+    assert priority_matrix().cells == DEFAULT_MATRIX  # the migration's copy agrees with the code's
     assert len(DEFAULT_MATRIX) == len(Impact.values) * len(Severity.values)
     assert priority_for(Impact.INDIVIDUAL, Severity.LOW) == Priority.LOW
     assert priority_for(Impact.WIDESPREAD, Severity.CRITICAL) == Priority.URGENT
