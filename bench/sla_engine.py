@@ -53,16 +53,27 @@ def main() -> None:
     began = clock.perf_counter()
     for start, target, pauses in cases:
         t0 = clock.perf_counter()
-        evaluate_target(calendar, started_at=start, target=target, now=min(now, start + timedelta(days=3)),
-                        pauses=pauses)
+        evaluate_target(
+            calendar,
+            started_at=start,
+            target=target,
+            now=min(now, start + timedelta(days=3)),
+            pauses=pauses,
+        )
         timings.append(clock.perf_counter() - t0)
     total = clock.perf_counter() - began
     timings.sort()
-    print(f"date: {datetime.now(UTC):%Y-%m-%d}  machine: {platform.machine()} {platform.processor() or ''} "
-          f"python {platform.python_version()}")
-    print(f"tickets: {args.tickets}  total: {total:.2f} s  throughput: {args.tickets / total:,.0f} targets/s")
-    print(f"per target: p50 {statistics.median(timings) * 1e6:.0f} µs  "
-          f"p99 {timings[int(len(timings) * 0.99)] * 1e6:.0f} µs  max {timings[-1] * 1e6:.0f} µs")
+    print(
+        f"date: {datetime.now(UTC):%Y-%m-%d}  machine: {platform.machine()} {platform.processor() or ''} "
+        f"python {platform.python_version()}"
+    )
+    print(
+        f"tickets: {args.tickets}  total: {total:.2f} s  throughput: {args.tickets / total:,.0f} targets/s"
+    )
+    print(
+        f"per target: p50 {statistics.median(timings) * 1e6:.0f} µs  "
+        f"p99 {timings[int(len(timings) * 0.99)] * 1e6:.0f} µs  max {timings[-1] * 1e6:.0f} µs"
+    )
 
 
 if __name__ == "__main__":
