@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
+from kehu.core.forms import apply_model_errors
 from kehu.core.services import DeletionBlocked, object_delete
 from kehu.desk import selectors, services, sla
 from kehu.desk.forms import CalendarForm, DueForm, PolicyMatchForm, SlaPolicyForm
@@ -69,14 +70,6 @@ def calendar_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar_create(request: HttpRequest) -> HttpResponse:
@@ -89,7 +82,7 @@ def calendar_create(request: HttpRequest) -> HttpResponse:
                 fields=form.model_fields(), intervals=intervals, days=days
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_model_errors(form, exc)
         else:
             messages.success(request, _("%(object)s was created.") % {"object": calendar})
             return redirect("desk:calendar-detail", calendar.pk)
@@ -119,7 +112,7 @@ def calendar_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 request, "desk/calendar_form.html", {"form": form, "calendar": calendar}, status=409
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_model_errors(form, exc)
         else:
             messages.success(request, _("%(object)s was saved.") % {"object": calendar})
             return redirect("desk:calendar-detail", calendar.pk)
@@ -266,7 +259,7 @@ def sla_policy_form(request: HttpRequest, pk: int | None = None) -> HttpResponse
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_model_errors(form, exc)
         else:
             messages.success(request, _("%(object)s was saved.") % {"object": saved})
             return redirect("desk:sla-policy-detail", saved.pk)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import ADD, CHANGE, DELETE, IMPORT, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
+from kehu.core.forms import apply_model_errors
 from kehu.core.models import VersionedModel
 from kehu.core.services import DeletionBlocked, object_create, object_delete, object_update
 from kehu.core.tabular import write_csv, write_xlsx
@@ -285,14 +286,6 @@ def _split_changes(form: forms.VersionedForm) -> tuple[dict[str, Any], dict[str,
     return plain, many
 
 
-def _apply_model_errors(form: forms.VersionedForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def object_create_view(request: HttpRequest, slug: str) -> HttpResponse:
@@ -307,7 +300,7 @@ def object_create_view(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             obj = object_create(resource.model, many=many, **plain)
         except ValidationError as exc:
-            _apply_model_errors(form, exc)
+            apply_model_errors(form, exc)
         else:
             messages.success(request, _("%(object)s was created.") % {"object": obj})
             return redirect(resource.url("detail", obj.pk))
@@ -336,7 +329,7 @@ def object_edit_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 status=409,
             )
         except ValidationError as exc:
-            _apply_model_errors(form, exc)
+            apply_model_errors(form, exc)
         else:
             messages.success(request, _("%(object)s was saved.") % {"object": obj})
             return redirect(resource.url("detail", obj.pk))
