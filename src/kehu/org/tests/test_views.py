@@ -115,3 +115,10 @@ def test_audit_history_cannot_be_changed_or_deleted(world):
         entry.save()
     with pytest.raises(ImmutableEntryError):
         entry.delete()
+    c = client_for(world.admin)
+    assert (
+        f'href="/org/departments/{world.finance.pk}/">'
+        in c.get(f"/org/departments/{world.finance.pk}/edit/").content.decode()
+    )
+    assert 'href="/org/services/">' in c.get("/org/services/new/").content.decode()
+    assert 'href="/desk/calendars/">' in c.get("/desk/calendars/new/").content.decode()
