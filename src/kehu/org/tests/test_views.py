@@ -115,6 +115,9 @@ def test_audit_history_cannot_be_changed_or_deleted(world):
         entry.save()
     with pytest.raises(ImmutableEntryError):
         entry.delete()
+
+
+def test_cancel_on_a_form_goes_back_where_the_user_came_from(world):
     c = client_for(world.admin)
     assert (
         f'href="/org/departments/{world.finance.pk}/">'
