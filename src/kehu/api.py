@@ -5,6 +5,12 @@ from ninja import NinjaAPI
 from kehu.access.api import router as access_router
 from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers, throttles
 from kehu.desk.api import router as desk_router
+from kehu.desk.search_api import router as desk_search_router
+from kehu.desk.ticket_api import router as ticket_router
+from kehu.desk.ticket_api import setup_router as ticket_setup_router
+from kehu.feedback.api import router as feedback_router
+from kehu.incidents.api import router as incidents_router
+from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router
 
 api = NinjaAPI(
@@ -24,3 +30,9 @@ install_error_handlers(api)
 api.add_router("/", access_router)
 api.add_router("/org", org_router)
 api.add_router("/desk", desk_router)
+api.add_router("/desk/tickets", ticket_router)
+api.add_router("/desk", ticket_setup_router)
+api.add_router("/feedback", feedback_router)
+api.add_router("/desk", desk_search_router)
+api.add_router("/notify", notify_router)
+api.add_router("/incidents", incidents_router)

@@ -156,12 +156,34 @@ def worker() -> None:
 
 
 @app.command()
+def scheduler(
+    every: Annotated[int, typer.Option(help="Seconds between passes", min=5)] = 60,
+    once: Annotated[bool, typer.Option(help="Enqueue one pass and exit")] = False,
+) -> None:
+    """Enqueue the periodic desk work (SLA warnings and escalations, auto-close, deliveries).
+
+    Needs nothing but the task queue, so it runs in the embedded default. Running several
+    schedulers is harmless: every pass is idempotent and each event fires once.
+    """
+    _setup_django()
+    import time
+
+    from kehu.desk.sweep import run_sweeps
+
+    while True:
+        run_sweeps.enqueue()
+        if once:
+            return
+        time.sleep(every)
+
+
+@app.command()
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="Web worker processes")] = 2,
     with_worker: Annotated[
-        bool, typer.Option(help="Also run a task worker beside the web workers")
+        bool, typer.Option(help="Also run a task worker and the scheduler beside the web workers")
     ] = True,
 ) -> None:
     """Serve the web UI and API with gunicorn (static files included) and a task worker."""
@@ -172,7 +194,8 @@ def serve(
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
     children = []
     if with_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"], env=env))
+        for command in ("worker", "scheduler"):
+            children.append(subprocess.Popen([sys.executable, "-m", "kehu.cli", command], env=env))
     gunicorn = subprocess.Popen(
         [
             sys.executable,

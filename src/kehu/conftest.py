@@ -44,9 +44,13 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     """Rate-limit counters live in the cache; each test starts with none."""
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     cache.clear()
+    # A transactional test's flush recreates content types under new ids; audit entries must
+    # not use ids cached by an earlier test.
+    ContentType.objects.clear_cache()
 
 
 def make_user(username: str, *roles: tuple[str, Department | None]) -> User:

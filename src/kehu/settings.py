@@ -49,7 +49,11 @@ INSTALLED_APPS = [
     "kehu.access",
     "kehu.audit",
     "kehu.org",
+    "kehu.customers",
     "kehu.desk",
+    "kehu.feedback",
+    "kehu.notify",
+    "kehu.incidents",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kehu.core.context_processors.navigation",
+                "kehu.notify.context_processors.unread",
             ],
         },
     }
@@ -170,6 +175,11 @@ AXES_VERBOSE = False
 API_RATE_ANON = env_str("KEHU_API_RATE_ANON", "60/m")
 API_RATE_USER = env_str("KEHU_API_RATE_USER", "1200/m")
 
+# --- Satisfaction surveys: the mailed links point here; public, so rate-limited per address --
+KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+KEHU_SURVEY_DAYS = env_int("KEHU_SURVEY_DAYS", 14, minimum=1)
+KEHU_SURVEY_RATE_PER_MINUTE = env_int("KEHU_SURVEY_RATE_PER_MINUTE", 20, minimum=1)
+
 # --- Security defaults: safe unless the operator opts out ----------------------------------
 HTTPS = env_bool("KEHU_HTTPS", True)
 SESSION_COOKIE_SECURE = HTTPS
@@ -185,6 +195,8 @@ SECURE_SSL_REDIRECT = env_bool("KEHU_SSL_REDIRECT", False)  # usually the load b
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Department (by code) whose queue receives portal tickets (the first active one if missing).
+KEHU_INTAKE_DEPARTMENT = env_str("KEHU_INTAKE_DEPARTMENT", "SUPPORT")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("KEHU_IMPORT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
@@ -206,6 +218,34 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Ticket attachments: outside any served directory; each download is permission-checked.
+KEHU_ATTACHMENT_ROOT = Path(os.environ.get("KEHU_ATTACHMENT_ROOT", DATA_DIR / "attachments"))
+KEHU_ATTACHMENT_MAX_BYTES = env_int("KEHU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+KEHU_ATTACHMENT_TYPES = env_list(
+    "KEHU_ATTACHMENT_TYPES",
+    [
+        ".pdf",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".txt",
+        ".log",
+        ".csv",
+        ".xlsx",
+        ".xls",
+        ".docx",
+        ".doc",
+        ".pptx",
+        ".zip",
+        ".json",
+        ".xml",
+        ".eml",
+        ".md",
+    ],
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -222,6 +262,7 @@ else:
     # shows password-reset links.
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kehu <kehu@localhost>")
+KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000")  # links in notification emails
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500

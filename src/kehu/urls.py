@@ -3,6 +3,7 @@ from django.urls import include, path
 from kehu.access.urls import auth_urlpatterns
 from kehu.api import api
 from kehu.core import views as core_views
+from kehu.feedback.urls import survey_urlpatterns
 
 urlpatterns = [
     path("", core_views.dashboard, name="dashboard"),
@@ -12,6 +13,11 @@ urlpatterns = [
     path("accounts/", include("kehu.access.urls")),
     path("org/", include("kehu.org.urls")),
     path("desk/", include("kehu.desk.urls")),
+    path("portal/", include("kehu.desk.portal_urls")),
+    path("feedback/", include("kehu.feedback.urls")),
+    path("s/", include(survey_urlpatterns)),
+    path("notify/", include("kehu.notify.urls")),
+    path("incidents/", include("kehu.incidents.urls")),
     path("api/", api.urls),
 ]
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from kehu.access.permissions import is_staff_member
+from kehu.access.permissions import is_staff_member, roles_of
 from kehu.access.services import user_update_preferences
 from kehu.org.selectors import organisation_counts
 
@@ -19,7 +19,8 @@ from kehu.org.selectors import organisation_counts
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not is_staff_member(request.user):
-        return redirect("access:profile")
+        # Customers and requesters start at their tickets; users with no role at their profile.
+        return redirect("portal:ticket-list" if roles_of(request.user) else "access:profile")
     return render(request, "core/dashboard.html", {"counts": organisation_counts()})
 
 

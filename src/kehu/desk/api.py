@@ -17,10 +17,11 @@ from kehu.audit.selectors import history_for
 from kehu.core.api import ERRORS, OrderedCursorPagination
 from kehu.core.crud_api import AuditEntryOut
 from kehu.core.services import object_delete
+from kehu.customers.models import AccountLevel
 from kehu.desk import selectors, services, sla
-from kehu.desk.models import BusinessCalendar, SlaPolicy
+from kehu.desk.models import BusinessCalendar, Category, SlaPolicy
 from kehu.desk.priority import Impact, Priority, Severity, TicketType
-from kehu.org.models import Department, Service
+from kehu.org.models import Department, Employee, KeyRole, Service
 
 router = Router(tags=["business calendars"])
 
@@ -250,6 +251,16 @@ class TargetIO(Schema):
     resolution_minutes: int = Field(..., ge=1, le=60 * 24 * 365)
 
 
+class EscalationIO(Schema):
+    level: int = Field(..., ge=1, le=20)
+    after_minutes: int = Field(
+        0, ge=0, le=60 * 24 * 365, description="Business minutes after the breach"
+    )
+    recipient: Literal["assignee", "team_lead", "department_head", "key_role", "group"]
+    key_role_id: int | None = None
+    people_ids: list[int] = Field(default_factory=list, max_length=100)
+
+
 class SlaPolicyIn(Schema):
     name: str = Field(..., min_length=1, max_length=200)
     name_en: str = Field("", max_length=200)
@@ -259,8 +270,11 @@ class SlaPolicyIn(Schema):
     ticket_types: list[TicketType] = Field(default_factory=list)
     department_ids: list[int] = Field(default_factory=list, max_length=1000)
     service_ids: list[int] = Field(default_factory=list, max_length=1000)
+    category_ids: list[int] = Field(default_factory=list, max_length=1000)
+    account_levels: list[AccountLevel] = Field(default_factory=list)
     warning_fraction: float = Field(0.75, ge=0.05, le=0.99)
     targets: list[TargetIO] = Field(..., min_length=1, max_length=4)
+    escalation: list[EscalationIO] = Field(default_factory=list, max_length=20)
 
 
 class SlaPolicyUpdate(SlaPolicyIn):
@@ -277,9 +291,29 @@ class SlaPolicyOut(Schema):
     ticket_types: list[str]
     department_ids: list[int]
     service_ids: list[int]
+    category_ids: list[int]
+    account_levels: list[str]
     warning_fraction: float
     targets: list[TargetIO]
+    escalation: list[EscalationIO]
     version: int
+
+    @staticmethod
+    def resolve_category_ids(obj: SlaPolicy) -> list[int]:
+        return [c.pk for c in obj.categories.all()]
+
+    @staticmethod
+    def resolve_escalation(obj: SlaPolicy) -> list[dict[str, Any]]:
+        return [
+            {
+                "level": s.level,
+                "after_minutes": s.after_minutes,
+                "recipient": s.recipient,
+                "key_role_id": s.key_role_id,
+                "people_ids": [p.pk for p in s.people.all()],
+            }
+            for s in obj.escalation_steps.all()
+        ]
 
     @staticmethod
     def resolve_department_ids(obj: SlaPolicy) -> list[int]:
@@ -309,6 +343,17 @@ def _policy_args(payload: SlaPolicyIn) -> dict[str, Any]:
         set(payload.service_ids)
     ):
         raise ValidationError({"department_ids": "One or more of these ids do not exist."})
+    categories = list(Category.objects.filter(pk__in=set(payload.category_ids)))
+    if len(categories) != len(set(payload.category_ids)):
+        raise ValidationError({"category_ids": "One or more of these ids do not exist."})
+    for step in payload.escalation:
+        if (
+            step.key_role_id is not None
+            and not KeyRole.objects.filter(pk=step.key_role_id).exists()
+        ):
+            raise ValidationError({"escalation": f"Level {step.level}: no key role has this id."})
+        if len(Employee.objects.filter(pk__in=set(step.people_ids))) != len(set(step.people_ids)):
+            raise ValidationError({"escalation": f"Level {step.level}: unknown people ids."})
     return {
         "fields": {
             "name": payload.name,
@@ -317,10 +362,18 @@ def _policy_args(payload: SlaPolicyIn) -> dict[str, Any]:
             "is_active": payload.is_active,
             "calendar": calendar,
             "ticket_types": [t.value for t in payload.ticket_types],
+            "account_levels": [level.value for level in payload.account_levels],
             "warning_fraction": Decimal(str(round(payload.warning_fraction, 2))),
         },
         "departments": departments,
         "services": services_,
+        "categories": categories,
+        "escalation": [
+            services.EscalationSpec(
+                s.level, s.after_minutes, s.recipient, s.key_role_id, tuple(s.people_ids)
+            )
+            for s in payload.escalation
+        ],
         "targets": [
             services.TargetSpec(
                 t.priority.value,

@@ -11,6 +11,10 @@ class DeskConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from kehu.desk import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.desk.search import on_ticket_event
+        from kehu.desk.signals import ticket_event
+
+        ticket_event.connect(on_ticket_event, dispatch_uid="kehu.desk.search")
 
         # Intervals and days are not audited one by one: the calendar's "schedule" field carries
         # the whole schedule, so its history shows each change in one place.
@@ -31,5 +35,30 @@ class DeskConfig(AppConfig):
                 "warning_fraction",
                 "target_summary",
             ],
-            m2m_fields={"departments", "services"},
+            m2m_fields={"departments", "services", "categories"},
+        )
+        # A ticket's history: every field people change (not the SLA figures the clocks keep).
+        auditlog.register(
+            models.Ticket,
+            include_fields=[
+                "subject",
+                "ticket_type",
+                "status",
+                "department",
+                "category",
+                "service",
+                "impact",
+                "severity",
+                "priority",
+                "priority_reason",
+                "assignee",
+                "custom_values",
+                "merged_into",
+            ],
+            m2m_fields={"tags", "watchers"},
+        )
+        auditlog.register(models.Category, exclude_fields=["name_pinyin", "version", "updated_at"])
+        auditlog.register(models.CustomField, exclude_fields=["version", "updated_at"])
+        auditlog.register(
+            models.DeskSettings, exclude_fields=["version", "updated_at", "last_assigned"]
         )

@@ -9,14 +9,16 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from kehu.desk.models import BusinessCalendar, CalendarDay, SlaPolicy, Weekday
+from kehu.customers.models import AccountLevel
+from kehu.desk.models import BusinessCalendar, CalendarDay, EscalationStep, SlaPolicy, Weekday
 from kehu.desk.priority import Priority, TicketType
-from kehu.desk.services import DaySpec, IntervalSpec, TargetSpec
+from kehu.desk.services import DaySpec, EscalationSpec, IntervalSpec, TargetSpec
 from kehu.org.forms import VersionedForm
-from kehu.org.models import Department, Service
+from kehu.org.models import Department, Employee, KeyRole, Service
 
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至到]\s*(\d{1,2}):(\d{2})\s*$")
 _DAY_LINE = re.compile(
@@ -215,6 +217,24 @@ class SlaPolicyForm(VersionedForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked: every type."),
     )
+    account_levels = forms.MultipleChoiceField(
+        label=_("Customer levels"),
+        choices=AccountLevel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every customer and internal requests."),
+    )
+    escalation = forms.CharField(
+        label=_("Escalation after a breach"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "One level per line, in order: business minutes after the breach, then who is "
+            "notified — assignee, team_lead, department_head, key_role <name>, or group "
+            "<employee numbers>. For example: “0 assignee”, “30 team_lead”, "
+            "“120 key_role 应急负责人”, “240 group E00012, E00013”."
+        ),
+    )
 
     class Meta:
         model = SlaPolicy
@@ -225,21 +245,27 @@ class SlaPolicyForm(VersionedForm):
             "is_active",
             "calendar",
             "ticket_types",
+            "account_levels",
             "departments",
             "services",
+            "categories",
             "warning_fraction",
         ]
         widgets = {
             "departments": forms.CheckboxSelectMultiple,
             "services": forms.CheckboxSelectMultiple,
+            "categories": forms.CheckboxSelectMultiple,
         }
         help_texts = {
             "departments": _("None ticked: every department."),
             "services": _("None ticked: every service."),
+            "categories": _("None ticked: every category."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["escalation"] = escalation_text(self.instance)
         existing = {t.priority: t for t in self.instance.targets.all()} if self.instance.pk else {}
         for value, label in Priority.choices:
             target = existing.get(value)
@@ -289,6 +315,9 @@ class SlaPolicyForm(VersionedForm):
         data["targets"] = targets
         return data
 
+    def clean_escalation(self) -> list[EscalationSpec]:
+        return parse_escalation(self.cleaned_data.get("escalation") or "")
+
     def model_fields(self) -> dict[str, Any]:
         return {
             name: self.cleaned_data[name]
@@ -299,9 +328,78 @@ class SlaPolicyForm(VersionedForm):
                 "is_active",
                 "calendar",
                 "ticket_types",
+                "account_levels",
                 "warning_fraction",
             )
         }
+
+
+def escalation_text(policy: SlaPolicy) -> str:
+    """A policy's escalation chain in the form's line format."""
+    lines = []
+    for step in policy.escalation_steps.select_related("key_role").prefetch_related("people"):
+        line = f"{step.after_minutes} {step.recipient}"
+        if step.recipient == EscalationStep.Recipient.KEY_ROLE and step.key_role:
+            line += f" {step.key_role.name}"
+        elif step.recipient == EscalationStep.Recipient.GROUP:
+            line += " " + ", ".join(p.employee_no for p in step.people.all())
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def parse_escalation(text: str) -> list[EscalationSpec]:
+    """Lines of "minutes recipient [detail]" → the escalation chain, level = line order."""
+    steps: list[EscalationSpec] = []
+    errors: list[str] = []
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for number, line in enumerate(lines, start=1):
+        parts = line.split(maxsplit=2)
+        if len(parts) < 2 or not parts[0].isdigit():
+            errors.append(
+                gettext("Line %(line)s: start with the minutes, then who is notified.")
+                % {"line": number}
+            )
+            continue
+        minutes, recipient = int(parts[0]), parts[1]
+        detail = parts[2].strip() if len(parts) > 2 else ""
+        if recipient not in EscalationStep.Recipient.values:
+            errors.append(
+                gettext("Line %(line)s: %(value)s is not one of %(choices)s.")
+                % {
+                    "line": number,
+                    "value": recipient,
+                    "choices": ", ".join(EscalationStep.Recipient.values),
+                }
+            )
+            continue
+        key_role_id: int | None = None
+        people: tuple[int, ...] = ()
+        if recipient == EscalationStep.Recipient.KEY_ROLE:
+            role = KeyRole.objects.filter(Q(name=detail) | Q(name_en=detail)).first()
+            if role is None:
+                errors.append(
+                    gettext("Line %(line)s: no key role is called “%(name)s”.")
+                    % {"line": number, "name": detail}
+                )
+                continue
+            key_role_id = role.pk
+        if recipient == EscalationStep.Recipient.GROUP:
+            numbers = [n.strip() for n in detail.replace("，", ",").split(",") if n.strip()]
+            found = dict(
+                Employee.objects.filter(employee_no__in=numbers).values_list("employee_no", "pk")
+            )
+            missing = [n for n in numbers if n not in found]
+            if missing or not numbers:
+                errors.append(
+                    gettext("Line %(line)s: unknown employee numbers: %(list)s")
+                    % {"line": number, "list": ", ".join(missing) or "—"}
+                )
+                continue
+            people = tuple(found[n] for n in numbers)
+        steps.append(EscalationSpec(number, minutes, recipient, key_role_id, people))
+    if errors:
+        raise forms.ValidationError(errors)
+    return steps
 
 
 class PolicyMatchForm(forms.Form):

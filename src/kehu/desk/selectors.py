@@ -51,7 +51,7 @@ def interval_length(start: time, end: time) -> timedelta:
 def sla_policies() -> QuerySet[SlaPolicy]:
     """Policies in the order they are tried, with everything a list or a match needs."""
     return SlaPolicy.objects.select_related("calendar").prefetch_related(
-        "targets", "departments", "services"
+        "targets", "departments", "services", "categories", "escalation_steps__people"
     )
 
 
@@ -61,9 +61,22 @@ def sla_policy_for(
     priority: str,
     department_id: int | None = None,
     service_id: int | None = None,
+    category_id: int | None = None,
+    account_level: str | None = None,
+    policies: list[SlaPolicy] | None = None,
 ) -> tuple[SlaPolicy, SlaTarget] | None:
-    """The first active policy whose conditions all hold and which has a target for ``priority``."""
-    for policy in sla_policies().filter(is_active=True):
+    """The first active policy whose conditions all hold and which has a target for ``priority``.
+
+    ``policies`` lets a caller matching many tickets load the active policies once.
+    """
+    if policies is None:
+        policies = list(sla_policies().filter(is_active=True))
+    for policy in policies:
+        if policy.account_levels and account_level not in policy.account_levels:
+            continue
+        category_ids = {c.pk for c in policy.categories.all()}
+        if category_ids and category_id not in category_ids:
+            continue
         if policy.ticket_types and ticket_type not in policy.ticket_types:
             continue
         department_ids = {d.pk for d in policy.departments.all()}

@@ -15,6 +15,7 @@ from kehu.core.concurrency import StaleVersionError, save_if_current
 from kehu.desk.models import (
     BusinessCalendar,
     CalendarDay,
+    EscalationStep,
     PriorityMatrix,
     SlaPolicy,
     SlaTarget,
@@ -153,6 +154,7 @@ def calendar_update(
         locked.version = expected_version + 1
         locked.save()
         _write_schedule(locked, intervals, days)
+        schedule_reevaluation()
     return locked
 
 
@@ -227,9 +229,17 @@ def sla_policy_save(
     departments: list[Any],
     services: list[Any],
     targets: list[TargetSpec],
+    categories: list[Any] | None = None,
+    escalation: list[EscalationSpec] | None = None,
 ) -> SlaPolicy:
-    """Create (policy None) or change a policy with its conditions and targets in one step."""
+    """Create (policy None) or change a policy with its conditions and targets in one step.
+
+    ``categories`` and ``escalation`` left as None keep what the policy has. Open tickets are
+    re-evaluated afterwards (in the background), since any policy edit can change which policy
+    matches them and when they are due.
+    """
     _check_targets(targets)
+    _check_escalation(escalation or [])
     with transaction.atomic():
         if policy is None:
             saved = SlaPolicy(**fields)
@@ -245,6 +255,10 @@ def sla_policy_save(
         saved.save()
         saved.departments.set(departments)
         saved.services.set(services)
+        if categories is not None:
+            saved.categories.set(categories)
+        if escalation is not None:
+            _write_escalation(saved, escalation)
         saved.targets.all().delete()
         SlaTarget.objects.bulk_create(
             SlaTarget(
@@ -256,4 +270,56 @@ def sla_policy_save(
             )
             for t in targets
         )
+        schedule_reevaluation()
     return saved
+
+
+@dataclass(frozen=True)
+class EscalationSpec:
+    level: int
+    after_minutes: int
+    recipient: str
+    key_role_id: int | None = None
+    people_ids: tuple[int, ...] = ()
+
+
+def _check_escalation(steps: list[EscalationSpec]) -> None:
+    errors: list[str] = []
+    levels = [s.level for s in steps]
+    if len(set(levels)) != len(levels):
+        errors.append(_("Each escalation level may appear only once."))
+    for step in steps:
+        if step.level < 1:
+            errors.append(_("Escalation levels start at 1."))
+        if step.recipient not in EscalationStep.Recipient.values:
+            errors.append(_("%(value)s is not a kind of recipient.") % {"value": step.recipient})
+        if step.recipient == EscalationStep.Recipient.KEY_ROLE and not step.key_role_id:
+            errors.append(_("Level %(level)s needs a key role.") % {"level": step.level})
+        if step.recipient == EscalationStep.Recipient.GROUP and not step.people_ids:
+            errors.append(_("Level %(level)s needs people to notify.") % {"level": step.level})
+    ordered = sorted(steps, key=lambda s: s.level)
+    if any(a.after_minutes > b.after_minutes for a, b in itertools.pairwise(ordered)):
+        errors.append(_("A higher escalation level cannot come earlier than a lower one."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _write_escalation(policy: SlaPolicy, steps: list[EscalationSpec]) -> None:
+    policy.escalation_steps.all().delete()
+    for spec in steps:
+        step = EscalationStep.objects.create(
+            policy=policy,
+            level=spec.level,
+            after_minutes=spec.after_minutes,
+            recipient=spec.recipient,
+            key_role_id=spec.key_role_id,
+        )
+        if spec.people_ids:
+            step.people.set(spec.people_ids)
+
+
+def schedule_reevaluation() -> None:
+    """Re-evaluate open tickets' SLA once this transaction commits (see ``desk.sweep``)."""
+    from kehu.desk.sweep import reevaluate_open_tickets
+
+    transaction.on_commit(lambda: reevaluate_open_tickets.enqueue())

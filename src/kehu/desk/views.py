@@ -19,6 +19,7 @@ from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
 from kehu.core.services import DeletionBlocked, object_delete
+from kehu.customers.models import AccountLevel
 from kehu.desk import selectors, services, sla
 from kehu.desk.forms import CalendarForm, DueForm, PolicyMatchForm, SlaPolicyForm
 from kehu.desk.models import BusinessCalendar, SlaPolicy, Weekday
@@ -213,6 +214,7 @@ def sla_policy_list(request: HttpRequest) -> HttpResponse:
             "searched": match_form.is_bound,
             "can_add": can(request.user, ADD, SlaPolicy),
             "type_labels": dict(TicketType.choices),
+            "level_labels": dict(AccountLevel.choices),
         },
     )
 
@@ -226,6 +228,7 @@ def sla_policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "policy": policy,
             "type_labels": dict(TicketType.choices),
+            "level_labels": dict(AccountLevel.choices),
             "history": history_rows(policy),
             "can_change": can(request.user, CHANGE, policy),
             "can_delete": can(request.user, DELETE, policy),
@@ -253,7 +256,9 @@ def sla_policy_form(request: HttpRequest, pk: int | None = None) -> HttpResponse
                 fields=form.model_fields(),
                 departments=list(form.cleaned_data["departments"]),
                 services=list(form.cleaned_data["services"]),
+                categories=list(form.cleaned_data["categories"]),
                 targets=form.cleaned_data["targets"],
+                escalation=form.cleaned_data["escalation"],
             )
         except StaleVersionError as exc:
             form.add_error(None, str(exc))

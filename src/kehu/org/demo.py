@@ -11,6 +11,7 @@ from pypinyin import lazy_pinyin
 from kehu.access.models import Role, RoleAssignment, User
 from kehu.audit.context import audit_context
 from kehu.audit.models import Channel
+from kehu.desk.models import Ticket
 from kehu.org.models import (
     CollaborationMode,
     Department,
@@ -360,12 +361,18 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
 
         from kehu.desk.demo import (  # the desk builds on the organisation
             build_calendars,
+            build_history,
             build_policies,
+            build_tickets,
         )
 
         calendars = build_calendars()
         policies = build_policies()
         progress("calendars")
+        build_tickets()
+        build_history()
+        ticket_count = Ticket.objects.count()
+        progress("tickets")
     return {
         "departments": Department.objects.count(),
         "employees": Employee.objects.count(),
@@ -373,6 +380,7 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
         "relations": InternalRelation.objects.count(),
         "calendars": calendars,
         "sla_policies": policies,
+        "tickets": ticket_count,
     }
 
 

@@ -29,7 +29,7 @@ from kehu.org.models import (
 from kehu.org.selectors import department_descendant_ids
 
 
-def _leads(user: Any, department_id: int | None) -> bool:
+def leads_department(user: Any, department_id: int | None) -> bool:
     """Whether the user leads ``department_id`` or a department above it."""
     if department_id is None:
         return False
@@ -50,7 +50,7 @@ def _read_or_lead(owning_department: Callable[[Any], int | None]) -> Rule:
             return False
         if isinstance(target, type):  # "may this user add any at all?"
             return action == ADD
-        return action in (ADD, CHANGE, DELETE) and _leads(user, owning_department(target))
+        return action in (ADD, CHANGE, DELETE) and leads_department(user, owning_department(target))
 
     return decide
 

@@ -47,3 +47,11 @@ def audit_history(rows: Any) -> dict[str, Any]:
 def get_item(mapping: Any, key: Any) -> Any:
     """``{{ labels|get_item:code }}``: a dictionary lookup by a variable key."""
     return mapping.get(key, key) if hasattr(mapping, "get") else key
+
+
+@register.filter
+def minutes(value: Any) -> str:
+    """A timedelta as whole minutes (negative when overdue)."""
+    if value is None:
+        return ""
+    return str(int(value.total_seconds() // 60))

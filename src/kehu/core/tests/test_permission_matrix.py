@@ -6,6 +6,7 @@ be kept out fails the matrix.
 """
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from kehu.conftest import EmployeeFactory, ServiceFactory, client_for
@@ -15,9 +16,14 @@ PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed_in"  # any signed-in user (their own profile)
 STAFF = "staff"  # every role but the customer portal user
 ADMIN = "admin"
+# Levels may also name the personas exactly.
+DESK = frozenset({"agent", "auditor", "lead", "admin"})  # desk staff: every ticket
+ANY_ROLE = frozenset({"customer_a", "employee", "agent", "auditor", "lead", "admin"})
+POST_ONLY = "post_only"  # actions: GET is refused for everyone (their tests post)
+RESPONDERS = frozenset({"agent", "lead", "admin"})  # major incidents
 
 # route name -> (who may GET it, url kwargs builder)
-ROUTES: dict[str, tuple[str, str]] = {
+ROUTES: dict[str, tuple[str | frozenset[str], str]] = {
     "dashboard": (SIGNED_IN, ""),
     "set-language": (PUBLIC, ""),
     "health": (PUBLIC, ""),
@@ -42,12 +48,65 @@ ROUTES: dict[str, tuple[str, str]] = {
     "desk:calendar-edit": (ADMIN, "calendar"),
     "desk:calendar-delete": (ADMIN, "calendar"),
     "desk:priority-matrix": (STAFF, ""),
+    "desk:ticket-search": (ANY_ROLE, ""),
     "desk:sla-policy-list": (STAFF, ""),
     "desk:sla-policy-detail": (STAFF, "policy"),
     "desk:sla-policy-create": (ADMIN, ""),
     "desk:sla-policy-edit": (ADMIN, "policy"),
     "desk:sla-policy-delete": (ADMIN, "policy"),
+    # The ticket in these routes belongs to customer B's account: customer A must never get in.
+    "desk:ticket-list": (STAFF, ""),
+    "desk:ticket-create": (frozenset({"employee", "agent", "lead", "admin"}), ""),
+    "desk:ticket-detail": (DESK, "ticket"),
+    "desk:attachment": (DESK, "attachment"),
+    "desk:lead-dashboard": (STAFF, ""),
+    "desk:department-setup": (frozenset({"lead", "admin"}), "support_department"),
+    "portal:ticket-list": (ANY_ROLE, ""),
+    "portal:ticket-create": (frozenset({"customer_a"}), ""),
+    "portal:ticket-detail": (DESK, "ticket"),
+    "portal:internal-request": (frozenset({"employee"}), "services"),
+    "survey:form": (PUBLIC, "survey"),
+    "feedback:ratings": (STAFF, ""),
+    "feedback:callbacks": (STAFF, ""),
+    "feedback:callback-detail": (DESK, "callback"),
+    "feedback:complaint": (DESK, "complaint"),
+    "feedback:account-complaints": (STAFF, "account"),
+    "notify:inbox": (SIGNED_IN, ""),
+    "notify:preferences": (SIGNED_IN, ""),
+    "notify:read-all": (SIGNED_IN, ""),  # POST only: 405 to a GET from anyone signed in
+    # The admin's own notification: only its recipient opens it (the rest get 404).
+    "notify:open": (ADMIN, "notification"),
+    "notify:read": (ADMIN, "notification"),
+    "notify:webhook-list": (ADMIN, ""),
+    "notify:webhook-create": (ADMIN, ""),
+    "notify:webhook-detail": (ADMIN, "webhook"),
+    "notify:webhook-edit": (ADMIN, "webhook"),
+    "notify:webhook-delete": (ADMIN, "webhook"),
+    "notify:webhook-test": (ADMIN, "webhook"),
+    "notify:delivery-redeliver": (ADMIN, "delivery"),
 }
+for name in (
+    "desk:ticket-bulk",
+    "desk:ticket-update",
+    "desk:ticket-reply",
+    "desk:ticket-transfer",
+    "desk:ticket-link",
+    "desk:ticket-merge",
+    "desk:ticket-watch",
+    "desk:transfer-dispute",
+    "desk:saved-view-create",
+    "desk:saved-view-delete",
+    "desk:category-add",
+    "desk:category-toggle",
+    "desk:field-add",
+    "desk:field-delete",
+    "portal:ticket-reply",
+    "portal:ticket-close",
+):
+    ROUTES[name] = (
+        POST_ONLY,
+        "" if name in ("desk:ticket-bulk", "desk:saved-view-create") else "ticket",
+    )
 for slug in (
     "departments",
     "employees",
@@ -63,6 +122,12 @@ for slug in (
     ROUTES[f"org:{slug}-create"] = (ADMIN, "")
     ROUTES[f"org:{slug}-edit"] = (ADMIN, slug)
     ROUTES[f"org:{slug}-delete"] = (ADMIN, slug)
+ROUTES["incidents:list"] = (STAFF, "")
+ROUTES["incidents:declare"] = (RESPONDERS, "")
+ROUTES["incidents:detail"] = (STAFF, "incident")
+ROUTES["incidents:account"] = (STAFF, "account")
+for name in ("edit", "status", "link", "unlink", "timeline-add", "notify", "review"):
+    ROUTES[f"incidents:{name}"] = (RESPONDERS, "incident")  # actions are POST-only: GET → 405
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -86,12 +151,51 @@ def test_every_route_is_listed():
 def objects(world):
     employee = EmployeeFactory(department=world.finance)
     team = Team.objects.create(department=world.finance, name="一组")
+    from kehu.customers.models import Account
     from kehu.desk.models import BusinessCalendar, SlaPolicy
+    from kehu.feedback.tests.factories import feedback_objects
+    from kehu.incidents.models import MajorIncident
 
     calendar = BusinessCalendar.objects.create(name="工作日历", time_zone="Asia/Shanghai")
-    return {
+    from kehu.desk.models import Attachment
+    from kehu.desk.tests import factories
+
+    EmployeeFactory(department=world.finance, user=world.employee)
+    own = factories.contact("甲公司")
+    own.user = world.customer_a
+    own.save()
+    other = factories.contact("乙公司")
+    other.user = world.customer_b
+    other.save()
+    ticket = factories.ticket(world.support, contact_=other)
+    message = ticket.messages.get()
+    attachment = Attachment(
+        ticket=ticket,
+        message=message,
+        filename="y.txt",
+        content_type="text/plain",
+        size=1,
+        sha256="0" * 64,
+    )
+    attachment.file.save("y.txt", ContentFile(b"y"))
+    from kehu.notify.models import Notification, Webhook, WebhookDelivery
+
+    webhook = Webhook.objects.create(
+        name="CRM", url="https://crm.example/", secret="s", events=["ping"]
+    )
+    return feedback_objects(world) | {
+        "ticket": ticket.pk,
+        "attachment": attachment.pk,
+        "support_department": world.support.pk,
+        "notification": Notification.objects.create(
+            recipient=world.admin, event="sla.warning", title="t"
+        ).pk,
+        "webhook": webhook.pk,
+        "delivery": WebhookDelivery.objects.create(webhook=webhook, event="ping", payload={}).pk,
         "calendar": calendar.pk,
         "policy": SlaPolicy.objects.create(name="标准", calendar=calendar).pk,
+        "incident": MajorIncident.objects.create(title="机房断电").pk,
+        "account": Account.objects.create(name="甲公司").pk,
         "departments": world.finance.pk,
         "employees": employee.pk,
         "teams": team.pk,
@@ -131,7 +235,9 @@ LEAD_MAY_ADD = {
 }
 
 
-def _allowed(level: str, persona: str, name: str = "") -> bool:
+def _allowed(level: str | frozenset[str], persona: str, name: str = "") -> bool:
+    if isinstance(level, frozenset):
+        return persona in level
     if persona == "lead" and name in LEAD_MAY_ADD:
         return True  # a lead adds inside their own departments; the object check follows on save
     if level == PUBLIC:
@@ -155,13 +261,18 @@ def test_each_persona_gets_exactly_what_its_role_allows(world, objects, persona)
     for name, (level, kind) in ROUTES.items():
         if name in ("logout", "set-language", "access:token-create", "access:token-revoke"):
             continue  # POST-only actions, covered by their own tests
+        if level == POST_ONLY:
+            status = client.get(_url(name, kind, world, objects)).status_code
+            if status not in ((302,) if persona == "anonymous" else (405,)):
+                wrong.append((name, status))
+            continue
         url = _url(name, kind, world, objects)
         status = client.get(url).status_code
         kept_out = (
             status in (302, 403, 404, 405) if persona == "anonymous" else status in (403, 404)
         )
         if name in ("dashboard",) and persona in ("customer_a", "outsider"):
-            kept_out = status == 302  # sent to their own profile
+            kept_out = status == 302  # sent to their tickets or profile
             if _allowed(level, persona):
                 continue
         if _allowed(level, persona, name) == kept_out:
@@ -186,7 +297,17 @@ API_ROUTES = [
     ("get", "/api/org/relations"),
     ("get", "/api/org/interfaces"),
     ("get", "/api/users"),
+    ("get", "/api/feedback/ratings/rollup"),
+    ("get", "/api/feedback/callbacks"),
+    ("get", "/api/notify/webhooks"),
+    ("get", "/api/incidents"),
 ]
+# Operations a customer may call, each answering only with what is theirs.
+CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]
+
+
+# Deliberately open operations (each throttled and holding its own secret in the path).
+PUBLIC_API = {("post", "/api/feedback/surveys/{token}")}
 
 
 def test_every_api_operation_requires_authentication():
@@ -195,6 +316,8 @@ def test_every_api_operation_requires_authentication():
     schema = api.get_openapi_schema()
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
+            if (method, path) in PUBLIC_API:
+                continue
             assert operation.get("security"), (
                 f"{method.upper()} {path} is open without authentication"
             )
@@ -204,3 +327,9 @@ def test_every_api_operation_requires_authentication():
 def test_customer_gets_nothing_from_organisation_api(world, method, path):
     client = client_for(world.customer_a)
     assert getattr(client, method)(path).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("method,path", CUSTOMER_API_ROUTES)
+def test_customer_api_operations_need_a_role(world, method, path):
+    assert getattr(client_for(world.customer_a), method)(path).status_code == 200
+    assert getattr(client_for(world.outsider), method)(path).status_code == 403

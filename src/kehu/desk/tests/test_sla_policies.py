@@ -188,3 +188,94 @@ def test_api_creates_matches_and_versions_policies(world, calendar):
         **auth,
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "calendar_id"
+
+
+def test_policy_form_sets_customer_levels_categories_and_the_escalation_chain(world):
+    from kehu.conftest import EmployeeFactory, client_for
+    from kehu.desk.models import Category, SlaPolicy
+    from kehu.desk.tests import factories as f
+    from kehu.org.models import KeyRole
+
+    calendar = f.always_calendar()
+    category = Category.objects.create(department=world.support, name="账单")
+    on_call = EmployeeFactory(department=world.support, employee_no="E90001")
+    KeyRole.objects.create(department=world.support, name="应急负责人", primary=on_call)
+    form = {
+        "name": "战略客户",
+        "position": 1,
+        "is_active": "on",
+        "calendar": calendar.pk,
+        "account_levels": ["strategic"],
+        "categories": [category.pk],
+        "warning_fraction": "0.75",
+        "urgent_first": 10,
+        "urgent_resolution": 120,
+        "escalation": "0 assignee\n30 team_lead\n120 key_role 应急负责人\n240 group E90001",
+    }
+    client = client_for(world.admin)
+    bad = client.post("/desk/sla-policies/new/", {**form, "escalation": "soon boss"})
+    assert bad.status_code == 200 and "start with the minutes" in bad.content.decode()
+    client.post("/desk/sla-policies/new/", form)
+    policy = SlaPolicy.objects.get(name="战略客户")
+    assert policy.account_levels == ["strategic"]
+    assert list(policy.categories.all()) == [category]
+    chain = [(s.level, s.after_minutes, s.recipient) for s in policy.escalation_steps.all()]
+    assert chain == [
+        (1, 0, "assignee"),
+        (2, 30, "team_lead"),
+        (3, 120, "key_role"),
+        (4, 240, "group"),
+    ]
+    page = client.get(f"/desk/sla-policies/{policy.pk}/").content.decode()
+    assert "应急负责人" in page and "Strategic" in page
+    # Only a strategic account's ticket in that category matches it.
+    strategic = f.contact("战略客户甲", level="strategic")
+    ticket = f.ticket(
+        world.support,
+        contact_=strategic,
+        category=category,
+        impact="widespread",
+        severity="critical",
+    )
+    assert ticket.sla_policy == policy
+    standard = f.ticket(world.support, category=category, impact="widespread", severity="critical")
+    assert standard.sla_policy != policy
+
+
+def test_api_policy_with_levels_categories_and_escalation(world, calendar):
+    from django.test import Client
+
+    from kehu.access.services import api_token_create
+    from kehu.desk.models import Category
+
+    category = Category.objects.create(department=world.support, name="网络")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=world.admin, name='t').secret}"}
+    body = {
+        "name": "重点客户网络",
+        "calendar_id": calendar.pk,
+        "account_levels": ["key", "strategic"],
+        "category_ids": [category.pk],
+        "targets": [{"priority": "high", "first_response_minutes": 30, "resolution_minutes": 240}],
+        "escalation": [
+            {"level": 1, "after_minutes": 0, "recipient": "assignee"},
+            {"level": 2, "after_minutes": 60, "recipient": "department_head"},
+        ],
+    }
+    client = Client()
+    created = client.post("/api/desk/sla-policies", body, content_type="application/json", **auth)
+    assert created.status_code == 201, created.content
+    data = created.json()
+    assert data["account_levels"] == ["key", "strategic"] and data["category_ids"] == [category.pk]
+    assert [s["recipient"] for s in data["escalation"]] == ["assignee", "department_head"]
+    backwards = {
+        **body,
+        "name": "x",
+        "escalation": [
+            {"level": 1, "after_minutes": 60, "recipient": "assignee"},
+            {"level": 2, "after_minutes": 0, "recipient": "department_head"},
+        ],
+    }
+    refused = client.post(
+        "/api/desk/sla-policies", backwards, content_type="application/json", **auth
+    )
+    assert refused.status_code == 422 and "earlier" in refused.content.decode()

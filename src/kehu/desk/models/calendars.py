@@ -1,4 +1,4 @@
-"""Service-desk data. So far: business calendars, the clocks SLA targets run on."""
+"""Business calendars, the priority matrix and SLA policies: the rules ticket clocks run on."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.models import validate_time_zone
 from kehu.core.models import BilingualNameMixin, VersionedModel
+from kehu.customers.models import AccountLevel
 from kehu.desk.priority import DEFAULT_MATRIX, Priority, TicketType
 
 
@@ -136,6 +137,10 @@ class SlaPolicy(BilingualNameMixin, VersionedModel):
     services = models.ManyToManyField(
         "org.Service", verbose_name=_("internal services"), blank=True, related_name="+"
     )
+    categories = models.ManyToManyField(
+        "desk.Category", verbose_name=_("categories"), blank=True, related_name="+"
+    )
+    account_levels = models.JSONField(_("customer levels"), default=list, blank=True)
     warning_fraction = models.DecimalField(
         _("early warning at"),
         max_digits=3,
@@ -158,6 +163,14 @@ class SlaPolicy(BilingualNameMixin, VersionedModel):
             raise ValidationError(
                 {
                     "ticket_types": _("Unknown ticket types: %(list)s")
+                    % {"list": ", ".join(map(str, unknown))}
+                }
+            )
+        unknown = [v for v in self.account_levels or [] if v not in AccountLevel.values]
+        if not isinstance(self.account_levels, list) or unknown:
+            raise ValidationError(
+                {
+                    "account_levels": _("Unknown customer levels: %(list)s")
                     % {"list": ", ".join(map(str, unknown))}
                 }
             )
@@ -195,3 +208,45 @@ class SlaTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_priority_display()}: {self.first_response_minutes}/{self.resolution_minutes}"
+
+
+class EscalationStep(models.Model):
+    """One level of a policy's breach escalation: who is told, how long after the breach.
+
+    Level 1 usually goes to the assignee at the breach itself, later levels climb to the team
+    lead, the department head and an emergency group. Each level fires once per ticket target.
+    """
+
+    class Recipient(models.TextChoices):
+        ASSIGNEE = "assignee", _("Assignee")
+        TEAM_LEAD = "team_lead", _("Assignee's team lead")
+        DEPARTMENT_HEAD = "department_head", _("Head of the handling department")
+        KEY_ROLE = "key_role", _("Holder of a key role")
+        GROUP = "group", _("Named people (emergency group)")
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="escalation_steps")
+    level = models.PositiveSmallIntegerField(_("level"), validators=[MinValueValidator(1)])
+    after_minutes = models.PositiveIntegerField(_("business minutes after the breach"), default=0)
+    recipient = models.CharField(_("notify"), max_length=16, choices=Recipient.choices)
+    key_role = models.ForeignKey(
+        "org.KeyRole",
+        verbose_name=_("key role"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    people = models.ManyToManyField(
+        "org.Employee", verbose_name=_("people"), blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
+        ordering = ["policy_id", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "level"], name="one_step_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.get_recipient_display()} +{self.after_minutes}"

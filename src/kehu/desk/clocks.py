@@ -1,0 +1,304 @@
+"""SLA clocks of one ticket: derive them from the ticket's facts, store due and warning instants.
+
+Everything here is recomputed from facts that never change meaning (when the ticket was created,
+when staff first replied, the pauses, when it was resolved), so a change of priority, policy or
+calendar simply recomputes and no elapsed business time is lost or counted twice.
+
+The stored ``due_at``/``warn_at``/``next_check_at`` let the sweep find what is due by index
+(see docs/benchmarks.md: evaluating the engine for every open ticket each minute does not scale).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from kehu.desk import selectors, sla
+from kehu.desk.models import (
+    BusinessCalendar,
+    EscalationStep,
+    Pause,
+    SlaClock,
+    SlaEvent,
+    SlaPolicy,
+    SlaTarget,
+    Target,
+    Ticket,
+)
+
+Pauses = list[tuple[datetime, datetime | None]]
+
+
+@dataclass(frozen=True)
+class Match:
+    policy: SlaPolicy
+    target: SlaTarget
+    calendar: sla.BusinessCalendar
+    steps: tuple[EscalationStep, ...]
+
+    def minutes(self, target: str) -> int | None:
+        if target == Target.FIRST_RESPONSE:
+            return self.target.first_response_minutes
+        if target == Target.NEXT_RESPONSE:
+            return self.target.next_response_minutes
+        return self.target.resolution_minutes
+
+
+@dataclass
+class _PolicySet:
+    stamp: tuple[object, ...]
+    policies: list[SlaPolicy]
+    calendars: dict[int, sla.BusinessCalendar]
+
+
+_loaded: _PolicySet | None = None
+
+
+def active_policies() -> _PolicySet:
+    """The active policies with their calendars, loaded once per process and reloaded when any
+    policy or calendar changes (one cheap query decides), so intake does not re-read the whole
+    SLA configuration for every ticket. Web workers stay stateless: the database is the truth."""
+    global _loaded
+    stamp = (
+        *SlaPolicy.objects.aggregate(n=Count("id"), latest=Max("updated_at")).values(),
+        BusinessCalendar.objects.aggregate(latest=Max("updated_at"))["latest"],
+    )
+    current = _loaded
+    if current is None or current.stamp != stamp:
+        policies = list(selectors.sla_policies().filter(is_active=True))
+        calendars = {
+            c.pk: selectors.engine_calendar(c)
+            for c in selectors.calendars().filter(pk__in={p.calendar_id for p in policies})
+        }
+        current = _loaded = _PolicySet(stamp, policies, calendars)
+    return current
+
+
+def match_for(ticket: Ticket, policies: list[SlaPolicy] | None = None) -> Match | None:
+    """The policy and target that apply to ``ticket`` now (first active match wins)."""
+    loaded = active_policies() if policies is None else None
+    if loaded is not None:
+        policies = loaded.policies
+    found = selectors.sla_policy_for(
+        ticket_type=ticket.ticket_type,
+        priority=ticket.priority,
+        department_id=ticket.department_id,
+        service_id=ticket.service_id,
+        category_id=ticket.category_id,
+        account_level=ticket.account.level if ticket.account_id else None,  # type: ignore[union-attr]
+        policies=policies,
+    )
+    if found is None:
+        return None
+    policy, target = found
+    calendar = loaded.calendars.get(policy.calendar_id) if loaded else None
+    return Match(
+        policy=policy,
+        target=target,
+        calendar=calendar or selectors.engine_calendar(policy.calendar),
+        steps=tuple(sorted(policy.escalation_steps.all(), key=lambda step: step.level)),
+    )
+
+
+def ticket_pauses(ticket: Ticket) -> Pauses:
+    return [(p.started_at, p.ended_at) for p in Pause.objects.filter(ticket=ticket)]
+
+
+def _minutes(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() // 60))
+
+
+def recompute(ticket: Ticket, *, now: datetime | None = None, match: Match | None = None) -> None:
+    """Bring the ticket's clocks, SLA statistics and escalation level in line with its facts.
+
+    Call inside the transaction that changed the ticket; saves the ticket's SLA fields.
+    """
+    now = now or timezone.now()
+    match = match if match is not None else match_for(ticket)
+    pauses = ticket_pauses(ticket)
+    clocks = {(c.target, c.cycle): c for c in ticket.clocks.all()}
+    fired = _fired_events(ticket, match)
+
+    wanted = _wanted_clocks(ticket, match, clocks)
+    for key in list(clocks):
+        if key not in wanted:
+            clocks.pop(key).delete()
+    for key, (started, stopped, minutes) in wanted.items():
+        clock = clocks.get(key) or SlaClock(
+            ticket=ticket, target=key[0], cycle=key[1], started_at=started
+        )
+        clock.started_at, clock.stopped_at, clock.target_minutes = started, stopped, minutes
+        if match is None:  # pragma: no cover - wanted is empty without a match
+            break
+        _evaluate(clock, match, pauses, now, fired)
+        clock.save()
+        clocks[key] = clock
+
+    _update_ticket_statistics(ticket, match, pauses, now, clocks, fired)
+
+
+def _wanted_clocks(
+    ticket: Ticket, match: Match | None, existing: dict[tuple[str, int], SlaClock]
+) -> dict[tuple[str, int], tuple[datetime, datetime | None, int]]:
+    """(target, cycle) → (started, stopped, minutes) for every clock the ticket should have."""
+    if match is None:
+        return {}
+    wanted: dict[tuple[str, int], tuple[datetime, datetime | None, int]] = {}
+    first = match.target.first_response_minutes
+    # Resolving without a public reply ends the first-response clock too (unmet if late).
+    first_stop = ticket.first_response_at or ticket.resolved_at or ticket.closed_at
+    wanted[(Target.FIRST_RESPONSE, 1)] = (ticket.created_at, first_stop, first)
+    wanted[(Target.RESOLUTION, 1)] = (
+        ticket.created_at,
+        ticket.resolved_at or ticket.closed_at,
+        match.target.resolution_minutes,
+    )
+    next_minutes = match.target.next_response_minutes
+    if next_minutes:
+        for (target, cycle), clock in existing.items():
+            if target == Target.NEXT_RESPONSE:
+                wanted[(target, cycle)] = (clock.started_at, clock.stopped_at, next_minutes)
+        if ticket.awaiting_reply_since and ticket.first_response_at:
+            running = [
+                k for k, v in wanted.items() if k[0] == Target.NEXT_RESPONSE and v[1] is None
+            ]
+            if not running:
+                cycle = 1 + max((k[1] for k in wanted if k[0] == Target.NEXT_RESPONSE), default=0)
+                wanted[(Target.NEXT_RESPONSE, cycle)] = (
+                    ticket.awaiting_reply_since,
+                    None,
+                    next_minutes,
+                )
+    return wanted
+
+
+def _fired_events(ticket: Ticket, match: Match | None) -> dict[int, set[tuple[str, int]]]:
+    """clock id → {(kind, level)} already fired under the current policy."""
+    if match is None:
+        return {}
+    fired: dict[int, set[tuple[str, int]]] = {}
+    for clock_id, kind, level in SlaEvent.objects.filter(
+        clock__ticket=ticket, policy=match.policy
+    ).values_list("clock_id", "kind", "level"):
+        fired.setdefault(clock_id, set()).add((kind, level))
+    return fired
+
+
+def _evaluate(
+    clock: SlaClock,
+    match: Match,
+    pauses: Pauses,
+    now: datetime,
+    fired: dict[int, set[tuple[str, int]]],
+) -> None:
+    target = timedelta(minutes=clock.target_minutes)
+    state = sla.evaluate_target(
+        match.calendar,
+        started_at=clock.started_at,
+        target=target,
+        now=now,
+        pauses=pauses,
+        met_at=clock.stopped_at,
+    )
+    clock.due_at = state.due_at
+    clock.breached = state.breached
+    if state.due_at is None:  # paused: nothing can come due until the clock runs again
+        clock.warn_at = clock.next_check_at = None
+        return
+    closed_pauses = [(s, e if e is not None else now) for s, e in pauses]
+    warn_after = target * float(match.policy.warning_fraction)
+    clock.warn_at = sla.add_business_time(
+        match.calendar, clock.started_at, warn_after, closed_pauses
+    )
+    if clock.stopped_at is not None:
+        clock.next_check_at = None
+        return
+    done = fired.get(clock.pk, set()) if clock.pk else set()
+    pending: list[datetime] = []
+    if (SlaEvent.Kind.WARNING, 0) not in done:
+        pending.append(clock.warn_at)
+    for step in match.steps:
+        if (SlaEvent.Kind.ESCALATION, step.level) not in done:
+            pending.append(
+                sla.add_business_time(
+                    match.calendar,
+                    state.due_at,
+                    timedelta(minutes=step.after_minutes),
+                    closed_pauses,
+                )
+            )
+            break  # levels fire in order; the next one is looked at once this one fired
+    clock.next_check_at = min(pending) if pending else None
+
+
+def escalation_instant(
+    clock: SlaClock, match: Match, step: EscalationStep, pauses: Pauses, now: datetime
+) -> datetime:
+    """When escalation ``step`` of a clock past its due time is reached."""
+    if clock.due_at is None:
+        raise ValueError("a paused clock has no escalation instants")
+    return sla.add_business_time(
+        match.calendar,
+        clock.due_at,
+        timedelta(minutes=step.after_minutes),
+        [(s, e if e is not None else now) for s, e in pauses],
+    )
+
+
+def _update_ticket_statistics(
+    ticket: Ticket,
+    match: Match | None,
+    pauses: Pauses,
+    now: datetime,
+    clocks: dict[tuple[str, int], SlaClock],
+    fired: dict[int, set[tuple[str, int]]],
+) -> None:
+    ticket.sla_policy = match.policy if match else None
+    running = [c for c in clocks.values() if c.stopped_at is None and c.due_at is not None]
+    ticket.next_due_at = min((c.due_at for c in running), default=None)  # type: ignore[type-var]
+    ticket.next_warn_at = min((c.warn_at for c in running if c.warn_at is not None), default=None)
+    ticket.sla_breached = any(c.breached for c in clocks.values())
+    # Only escalations of the policy that applies now, on clocks still breached, count: a
+    # ticket is never left escalated by a policy or a due time that no longer holds.
+    ticket.escalation_level = max(
+        (
+            level
+            for c in running
+            if c.breached
+            for kind, level in fired.get(c.pk, set())
+            if kind == SlaEvent.Kind.ESCALATION
+        ),
+        default=0,
+    )
+    if match is not None:
+        calendar = match.calendar
+        ticket.paused_minutes = _minutes(sla.paused_business_time(calendar, pauses, now))
+        ticket.first_response_minutes = (
+            _minutes(
+                sla.business_time_between(
+                    calendar, ticket.created_at, ticket.first_response_at, pauses
+                )
+            )
+            if ticket.first_response_at
+            else None
+        )
+        ticket.resolution_minutes = (
+            _minutes(
+                sla.business_time_between(calendar, ticket.created_at, ticket.resolved_at, pauses)
+            )
+            if ticket.resolved_at
+            else None
+        )
+    Ticket.objects.filter(pk=ticket.pk).update(
+        sla_policy=ticket.sla_policy,
+        next_due_at=ticket.next_due_at,
+        next_warn_at=ticket.next_warn_at,
+        sla_breached=ticket.sla_breached,
+        escalation_level=ticket.escalation_level,
+        paused_minutes=ticket.paused_minutes,
+        first_response_minutes=ticket.first_response_minutes,
+        resolution_minutes=ticket.resolution_minutes,
+    )

@@ -1,0 +1,28 @@
+"""Reacting to the service desk: a resolved ticket invites its requester to rate it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.dispatch import receiver
+
+from kehu.desk.signals import ticket_event
+from kehu.feedback import services
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(ticket_event, dispatch_uid="feedback.surveys")
+def on_ticket_event(sender: Any, *, event: str, ticket: Any, **kwargs: Any) -> None:
+    if event not in ("ticket.resolved", "ticket.reopened"):
+        return
+    # The ticket change is already committed: a survey that cannot go out must not turn the
+    # agent's successful "resolve" into an error page.
+    try:
+        if event == "ticket.resolved":
+            services.survey_invite(ticket)
+        else:
+            services.survey_void(ticket)
+    except Exception:
+        logger.exception("survey handling failed for ticket %s on %s", ticket.pk, event)
