@@ -1,7 +1,11 @@
 """Benchmark: the service desk at 1,000,000 tickets and 10,000,000 messages, per database.
 
-    .venv/bin/python bench/desk.py --database postgres --tickets 1000000 --messages-per-ticket 10
-    .venv/bin/python bench/desk.py --database sqlite   --tickets 1000000 --messages-per-ticket 10
+    .venv/bin/python bench/desk.py                      # SQLite, then PostgreSQL
+    .venv/bin/python bench/desk.py --database postgres --redis-url redis://127.0.0.1:6379/0
+    .venv/bin/python bench/desk.py --tickets 20000     # a quick look at a smaller size
+
+With ``--redis-url`` the server keeps its cache (the rate-limit counters) on Redis, as in the
+scale-out set-up; without it, in the database, as in the embedded default.
 
 One command per database: it (re)creates its own database (PostgreSQL ``kehu_bench`` on
 postgres://postgres@127.0.0.1:5432, or SQLite under ``/tmp/kehu-bench-sqlite``), migrates,
@@ -30,6 +34,7 @@ import os
 import platform
 import shutil
 import sqlite3
+import subprocess
 import sys
 import time as clock
 import urllib.parse
@@ -55,7 +60,12 @@ def log(text: str) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="postgres")
+    parser.add_argument(
+        "--database",
+        choices=["both", "sqlite", "postgres"],
+        default="both",
+        help="both: SQLite, then PostgreSQL, each in its own process",
+    )
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--messages-per-ticket", type=int, default=10)
     parser.add_argument("--skip-generate", action="store_true", help="measure the existing data")
@@ -63,6 +73,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data-dir", help="default /tmp/kehu-bench-<database>")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--db-name", default="kehu_bench")
+    parser.add_argument(
+        "--redis-url",
+        default="",
+        help="cache (rate-limit counters) on Redis, as in the scale-out set-up, e.g. redis://127.0.0.1:6379/0",
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--duration", type=float, default=30, help="seconds of creation load")
@@ -85,6 +100,8 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "kehu.settings",
         "LOG_LEVEL": "WARNING",
     }
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
     if args.database == "postgres":
         env["DATABASE_URL"] = f"{args.postgres.rstrip('/')}/{args.db_name}"
     else:
@@ -409,8 +426,24 @@ def explain_search(word: str, out: Path) -> dict[str, Any]:
     return timings
 
 
+def run_each_database() -> None:
+    """``--database both``: this script once per database, one after the other (the machine's
+    two cores serve one run at a time)."""
+    argv, rest = [], iter(sys.argv[1:])
+    for arg in rest:
+        if arg == "--database":
+            next(rest, None)  # its value
+        elif not arg.startswith("--database="):
+            argv.append(arg)
+    for database in ("sqlite", "postgres"):
+        subprocess.run([sys.executable, __file__, "--database", database, *argv], check=True)
+
+
 def main() -> None:
     args = parse_args()
+    if args.database == "both":
+        run_each_database()
+        return
     env = environment(args)
     os.environ.update(env)
     if not args.skip_generate:

@@ -533,6 +533,7 @@ class Generator:
         self.phrases = Phrases()
         self.priority = {(i, s): priority_for(i, s) for i in IMPACTS for s in SEVERITIES}
         self.count = Counters()
+        self.owed = 0  # messages new tickets did not get, made up by the next worked tickets
         self.span = timedelta(days=730).total_seconds()
         self.start = now - timedelta(days=730)
         self.department_codes = [("SUPPORT", 60), ("OPS", 20), ("RND", 20)]
@@ -620,7 +621,15 @@ class Generator:
         closed = closed.replace(microsecond=0) if closed else None
 
         # Messages: the request, the first response, then a random conversation.
-        n_messages = rng.randint(1, 2) if status == "new" else self.m
+        # New tickets hold one or two messages; what they lack goes to the next worked tickets,
+        # so the total is ``tickets × messages_per_ticket``.
+        if status == "new":
+            n_messages = rng.randint(1, 2)
+            self.owed += self.m - n_messages
+        else:
+            extra = min(self.owed, self.m)
+            n_messages = self.m + extra
+            self.owed -= extra
         times = sorted(
             created + (end - created) * rng.random() for _ in range(max(0, n_messages - 2))
         )

@@ -5,8 +5,13 @@ stores the tokens, separated by spaces, in ``TicketSearchDocument``: Latin and d
 runs of CJK characters as overlapping bigrams (请重新开具发票 → 请重 重新 新开 开具 具发 发票). A query
 goes through the same function, so 发票 matches 请重新开具发票. The database then only splits on
 spaces: SQLite's FTS5 table ranks with bm25, PostgreSQL's ``'simple'`` configuration with
-``ts_rank``. Internal notes are indexed in their own column, which a search only looks at for
-the people who may read them (``kehu.desk.rules.sees_internal``).
+``ts_rank`` over a stored, GIN-indexed vector. Internal notes are indexed in their own column
+(weight C on PostgreSQL), which a search only looks at for the people who may read them
+(``kehu.desk.rules.sees_internal``).
+
+At scale (``search_page``): counts are exact up to ``COUNT_LIMIT`` (10,000); a word matching more
+tickets than that is ranked within the newest tickets that hold 10,000 matches, so a common word
+costs about the same as a rare one. bench/desk.py measures both.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from datetime import date, datetime, time, timedelta
 from itertools import groupby
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, FloatField, Q, QuerySet, Value
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, FloatField, Func, IntegerField, Max, Q, QuerySet, Value
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -307,30 +314,63 @@ def _text_search_sqlite(
     return tickets.annotate(rank=-F("search_match__rank"))
 
 
-def _vector(internal: bool) -> Any:
-    # The same expressions as the GIN indexes of migration 0006, so PostgreSQL uses them.
-    vector = SearchVector(
-        "search_document__subject_tokens", weight="A", config="simple"
-    ) + SearchVector("search_document__public_tokens", weight="B", config="simple")
-    if internal:
-        vector = vector + SearchVector(
-            "search_document__internal_tokens", weight="C", config="simple"
-        )
-    return vector
+class _JoinedColumn(Func):
+    """``column`` of the row joined through a reverse one-to-one, e.g. the search document's.
+
+    Django trims ``search_document__ticket_id`` down to the ticket's own id and drops the join, so
+    this compiles a field that keeps the join (``via``) and names ``column`` on the same alias.
+    """
+
+    def __init__(self, via: str, column: str, output_field: Field[Any, Any]) -> None:
+        super().__init__(F(via), output_field=output_field)
+        self.column = column
+
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, tuple[str | int, ...]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f'{sql.rsplit(".", 1)[0]}."{self.column}"', tuple(params)
+
+
+def _stored_vector() -> _JoinedColumn:
+    # PostgreSQL only: the generated column of migration 0009 (weights: subject A, public B,
+    # internal C), GIN-indexed.
+    return _JoinedColumn("search_document__updated_at", "search_vector", SearchVectorField())
+
+
+def _tsquery(tokens: Sequence[str], *, internal: bool) -> SearchQuery:
+    # Tokens hold only letters and digits (``tokenize``), so quoting each makes it one plain
+    # term; ":AB" keeps a public-only search to the subject and public text.
+    weights = "" if internal else ":AB"
+    terms = " & ".join(f"'{t}'{weights}" for t in tokens)
+    return SearchQuery(terms, search_type="raw", config="simple")
 
 
 def _text_search_postgresql(
     tickets: QuerySet[Ticket], tokens: Sequence[str], scope: InternalScope
 ) -> QuerySet[Ticket]:
-    # plainto_tsquery ANDs the tokens and never parses operators out of them.
-    query = SearchQuery(" ".join(tokens), search_type="plain", config="simple")
     internal = scope.everywhere or scope.department_id is not None
-    tickets = tickets.alias(search_vector=_vector(internal)).filter(search_vector=query)
+    query = _tsquery(tokens, internal=internal)
+    tickets = tickets.alias(search_vector=_stored_vector()).filter(search_vector=query)
     if scope.department_id is not None and not scope.everywhere:
-        tickets = tickets.alias(public_vector=_vector(False)).filter(
-            Q(department_id=scope.department_id) | Q(public_vector=query)
+        tickets = tickets.filter(
+            Q(department_id=scope.department_id) | Q(search_vector=_tsquery(tokens, internal=False))
         )
-    return tickets.annotate(rank=SearchRank(_vector(internal), query))
+    return tickets.annotate(rank=SearchRank(_stored_vector(), query))
+
+
+def _document_id() -> _JoinedColumn:
+    """The matched index row's ticket id, on the index's own side of the join, so that a range
+    on it narrows the full-text scan itself (FTS5 rowid, the document table's primary key)."""
+    if connection.vendor == "postgresql":
+        return _JoinedColumn("search_document__updated_at", "ticket_id", IntegerField())
+    return _JoinedColumn("search_match__rank", "rowid", IntegerField())
 
 
 def search_tickets(user: Any, query: str, filters: SearchFilters | None = None) -> QuerySet[Ticket]:
@@ -348,6 +388,94 @@ def search_tickets(user: Any, query: str, filters: SearchFilters | None = None) 
     else:
         ranked = _text_search_sqlite(tickets, tokens, scope)
     return ranked.order_by("-rank", "-id")  # type: ignore[misc]  # "rank" is an annotation
+
+
+COUNT_LIMIT = 10_000
+# Newest-ticket windows a text search ranks within, smallest first (see ``search_page``).
+RANK_WINDOWS = (20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results. ``count`` is exact up to ``COUNT_LIMIT``; beyond it ``count_capped``
+    is set and only the first ``COUNT_LIMIT`` results can be paged to (as in Zendesk or Jira)."""
+
+    tickets: list[Ticket]
+    number: int
+    page_size: int
+    count: int
+    count_capped: bool
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, -(-self.count // self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _within_rank_window(found: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """``found`` narrowed to the smallest window of newest tickets holding ``COUNT_LIMIT`` matches.
+
+    Ranking reads every match, and a common word (发票) matches a tenth of a million tickets; the
+    best matches among the newest ones are what a desk looks for. Every page of one search uses
+    the same window, so paging neither repeats nor skips a ticket.
+    """
+    newest = Ticket.objects.aggregate(newest=Max("pk"))["newest"] or 0
+    for size in RANK_WINDOWS:
+        floor = newest - size
+        if floor <= 0:
+            break
+        windowed = found.alias(indexed_id=_document_id()).filter(indexed_id__gt=floor)
+        if windowed.order_by().values("pk")[:COUNT_LIMIT].count() >= COUNT_LIMIT:
+            return windowed
+    return found
+
+
+def search_page(
+    user: Any,
+    query: str,
+    filters: SearchFilters | None = None,
+    *,
+    page: int = 1,
+    page_size: int = 20,
+    related: Sequence[str] = (),
+) -> SearchPage:
+    """Page ``page`` (clamped to the pages there are) of ``search_tickets``, best first."""
+    found = search_tickets(user, query, filters)
+    matches = found.order_by().values("pk")[: COUNT_LIMIT + 1].count()
+    count = min(matches, COUNT_LIMIT)
+    number = min(max(1, page), max(1, -(-count // page_size)))
+    start = (number - 1) * page_size
+    if matches > COUNT_LIMIT and query_tokens(query):
+        # Up to COUNT_LIMIT matches are ranked whole; more are ranked newest window first.
+        found = _within_rank_window(found)
+    if related:
+        found = found.select_related(*related)
+    return SearchPage(
+        tickets=list(found[start : start + page_size]),
+        number=number,
+        page_size=page_size,
+        count=count,
+        count_capped=matches > COUNT_LIMIT,
+    )
 
 
 # --- snippets ------------------------------------------------------------------------------------

@@ -65,7 +65,10 @@ class SearchHitOut(Schema):
 
 
 class SearchPageOut(Schema):
-    count: int
+    count: int = Field(..., description="Matching tickets, exact up to 10,000")
+    count_capped: bool = Field(
+        ..., description="More than 10,000 tickets match; only the first 10,000 can be paged to"
+    )
     page: int
     page_size: int
     results: list[SearchHitOut]
@@ -78,15 +81,15 @@ class SearchPageOut(Schema):
 )
 def ticket_search(request: HttpRequest, params: Query[SearchParams]) -> Any:
     authorize(request.user, VIEW, Ticket)
-    found = search.search_tickets(request.user, params.q, params.filters())
-    start = (params.page - 1) * params.page_size
-    page = list(
-        found.only("id", "subject", "status", "department_id")[start : start + params.page_size]
+    found = search.search_page(
+        request.user, params.q, params.filters(), page=params.page, page_size=params.page_size
     )
+    page = found.tickets
     snippets = search.snippets(request.user, page, params.q)
     return {
-        "count": found.count(),
-        "page": params.page,
+        "count": found.count,
+        "count_capped": found.count_capped,
+        "page": found.number,
         "page_size": params.page_size,
         "results": [
             {

@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -90,23 +89,36 @@ def _ticket_url_pattern() -> str | None:
         return None
 
 
+def _page_number(raw: str | None) -> int:
+    try:
+        return int(raw or 1)
+    except ValueError:
+        return 1
+
+
 @login_required
 def ticket_search(request: HttpRequest) -> HttpResponse:
     authorize(request.user, VIEW, Ticket)
     form = SearchForm(request.GET or None, staff=is_staff_member(request.user))
-    page = None
     query = ""
-    if form.is_bound and form.is_valid():
-        query = form.cleaned_data["q"]
-        found = search.search_tickets(request.user, query, form.filters())
-    elif not form.is_bound:
-        found = search.search_tickets(request.user, "")
+    if form.is_bound and not form.is_valid():
+        page = search.SearchPage(
+            tickets=[], number=1, page_size=PAGE_SIZE, count=0, count_capped=False
+        )
     else:
-        found = Ticket.objects.none()
-    page = Paginator(found.select_related("department"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    rows = list(page)
+        filters = None
+        if form.is_bound:
+            query = form.cleaned_data["q"]
+            filters = form.filters()
+        page = search.search_page(
+            request.user,
+            query,
+            filters,
+            page=_page_number(request.GET.get("page")),
+            page_size=PAGE_SIZE,
+            related=["department"],
+        )
+    rows = page.tickets
     snippets = search.snippets(request.user, rows, query)
     tokens = search.query_tokens(query) if query else []
     url_pattern = _ticket_url_pattern()

@@ -90,6 +90,18 @@ def default_intake_department() -> Department:
 # --- intake ------------------------------------------------------------------------------------
 
 
+_LOADED_RELATIONS = [
+    "department",
+    "category",
+    "service",
+    "contact",
+    "account",
+    "requester_employee",
+    "requesting_department",
+    "created_by",
+]
+
+
 def create_ticket(data: NewTicket, *, actor: Any) -> Ticket:
     """Validate and open a ticket with its first message, assign it and start its clocks."""
     errors: dict[str, list[str]] = {}
@@ -137,7 +149,8 @@ def create_ticket(data: NewTicket, *, actor: Any) -> Ticket:
             custom_values=custom,
             created_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
-        ticket.full_clean()
+        # The related rows were passed in as loaded objects: no need to look each up again.
+        ticket.full_clean(exclude=_LOADED_RELATIONS, validate_unique=False)
         ticket.save()
         message = Message.objects.create(
             ticket=ticket,
