@@ -335,7 +335,7 @@ class _JoinedColumn(Func):
         **extra_context: Any,
     ) -> tuple[str, tuple[str | int, ...]]:
         sql, params = compiler.compile(self.source_expressions[0])
-        return f'{sql.rsplit(".", 1)[0]}."{self.column}"', tuple(params)
+        return f'{sql.rsplit(".", 1)[0]}."{self.column}"', params  # as compiled: a list for Col
 
 
 def _stored_vector() -> _JoinedColumn:
