@@ -9,9 +9,9 @@ spaces: SQLite's FTS5 table ranks with bm25, PostgreSQL's ``'simple'`` configura
 (weight C on PostgreSQL), which a search only looks at for the people who may read them
 (``kehu.desk.rules.sees_internal``).
 
-At scale (``search_page``): counts are exact up to ``COUNT_LIMIT`` (10,000); a word matching more
-tickets than that is ranked within the newest tickets that hold 10,000 matches, so a common word
-costs about the same as a rare one. bench/desk.py measures both.
+At scale (``search_page``): counts are exact up to ``COUNT_LIMIT`` (1,000); of a word matching more
+tickets than that, the newest 1,000 matches are ranked, so a common word costs about what a rare
+one does. bench/desk.py measures both.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Field, FloatField, Func, IntegerField, Max, Q, QuerySet, Value
+from django.db.models import F, Field, FloatField, Func, IntegerField, Q, QuerySet, Value
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.html import escape
@@ -390,9 +390,8 @@ def search_tickets(user: Any, query: str, filters: SearchFilters | None = None) 
     return ranked.order_by("-rank", "-id")  # type: ignore[misc]  # "rank" is an annotation
 
 
-COUNT_LIMIT = 10_000
-# Newest-ticket windows a text search ranks within, smallest first (see ``search_page``).
-RANK_WINDOWS = (20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000)
+# As Zendesk's search: counts are exact up to a thousand, and a thousand results can be paged.
+COUNT_LIMIT = 1_000
 
 
 @dataclass(frozen=True)
@@ -431,22 +430,22 @@ class SearchPage:
         return self.number + 1
 
 
-def _within_rank_window(found: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """``found`` narrowed to the smallest window of newest tickets holding ``COUNT_LIMIT`` matches.
+def _newest_matches(found: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """``found`` narrowed to its newest ``COUNT_LIMIT`` matches.
 
     Ranking reads every match, and a common word (发票) matches a tenth of a million tickets; the
-    best matches among the newest ones are what a desk looks for. Every page of one search uses
-    the same window, so paging neither repeats nor skips a ticket.
+    best matches among the newest ones are what a desk looks for, and finding the newest
+    thousand walks the index backwards only as far as it must. Every page of one search ranks
+    the same thousand, so paging neither repeats nor skips a ticket.
     """
-    newest = Ticket.objects.aggregate(newest=Max("pk"))["newest"] or 0
-    for size in RANK_WINDOWS:
-        floor = newest - size
-        if floor <= 0:
-            break
-        windowed = found.alias(indexed_id=_document_id()).filter(indexed_id__gt=floor)
-        if windowed.order_by().values("pk")[:COUNT_LIMIT].count() >= COUNT_LIMIT:
-            return windowed
-    return found
+    newest_first = (
+        found.annotate(indexed_id=_document_id())
+        .order_by("-indexed_id")
+        .values_list("indexed_id", flat=True)
+    )
+    floor = list(newest_first[COUNT_LIMIT - 1 : COUNT_LIMIT])
+    found = found.alias(indexed_id=_document_id())
+    return found.filter(indexed_id__gte=floor[0]) if floor else found
 
 
 def search_page(
@@ -465,8 +464,8 @@ def search_page(
     number = min(max(1, page), max(1, -(-count // page_size)))
     start = (number - 1) * page_size
     if matches > COUNT_LIMIT and query_tokens(query):
-        # Up to COUNT_LIMIT matches are ranked whole; more are ranked newest window first.
-        found = _within_rank_window(found)
+        # Up to COUNT_LIMIT matches are ranked whole; of more, the newest COUNT_LIMIT.
+        found = _newest_matches(found)
     if related:
         found = found.select_related(*related)
     return SearchPage(

@@ -65,9 +65,9 @@ class SearchHitOut(Schema):
 
 
 class SearchPageOut(Schema):
-    count: int = Field(..., description="Matching tickets, exact up to 10,000")
+    count: int = Field(..., description="Matching tickets, exact up to 1,000")
     count_capped: bool = Field(
-        ..., description="More than 10,000 tickets match; only the first 10,000 can be paged to"
+        ..., description="More than 1,000 tickets match; only the first 1,000 can be paged to"
     )
     page: int
     page_size: int
