@@ -111,16 +111,23 @@ def _minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
 
-def recompute(ticket: Ticket, *, now: datetime | None = None, match: Match | None = None) -> None:
+def recompute(
+    ticket: Ticket,
+    *,
+    now: datetime | None = None,
+    match: Match | None = None,
+    new: bool = False,
+) -> None:
     """Bring the ticket's clocks, SLA statistics and escalation level in line with its facts.
 
-    Call inside the transaction that changed the ticket; saves the ticket's SLA fields.
+    Call inside the transaction that changed the ticket; saves the ticket's SLA fields. ``new``:
+    the ticket was created in this transaction, so it has no pauses, clocks or events to read.
     """
     now = now or timezone.now()
     match = match if match is not None else match_for(ticket)
-    pauses = ticket_pauses(ticket)
-    clocks = {(c.target, c.cycle): c for c in ticket.clocks.all()}
-    fired = _fired_events(ticket, match)
+    pauses = [] if new else ticket_pauses(ticket)
+    clocks = {} if new else {(c.target, c.cycle): c for c in ticket.clocks.all()}
+    fired = {} if new else _fired_events(ticket, match)
 
     wanted = _wanted_clocks(ticket, match, clocks)
     for key in list(clocks):

@@ -170,7 +170,7 @@ def create_ticket(data: NewTicket, *, actor: Any) -> Ticket:
         if assignee is not None:
             ticket.assignee = effective_assignee(assignee)
             Ticket.objects.filter(pk=ticket.pk).update(assignee=ticket.assignee)
-        clocks.recompute(ticket)
+        clocks.recompute(ticket, new=True)
         announce("ticket.created", ticket, actor)
     return ticket
 
