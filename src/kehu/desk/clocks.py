@@ -10,7 +10,7 @@ The stored ``due_at``/``warn_at``/``next_check_at`` let the sweep find what is d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max
@@ -111,23 +111,43 @@ def _minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
 
+@dataclass
+class Facts:
+    """What ``recompute`` read of a ticket: its pauses, clocks and the events already fired
+    (clock id → {(kind, level)}), for a caller that goes on working with them."""
+
+    pauses: Pauses = field(default_factory=list)
+    clocks: dict[tuple[str, int], SlaClock] = field(default_factory=dict)
+    fired: dict[int, set[tuple[str, int]]] = field(default_factory=dict)
+
+
 def recompute(
     ticket: Ticket,
     *,
     now: datetime | None = None,
     match: Match | None = None,
     new: bool = False,
-) -> None:
+    facts: Facts | None = None,
+) -> Facts:
     """Bring the ticket's clocks, SLA statistics and escalation level in line with its facts.
 
     Call inside the transaction that changed the ticket; saves the ticket's SLA fields. ``new``:
     the ticket was created in this transaction, so it has no pauses, clocks or events to read.
+    ``facts``: what an earlier call in the same transaction returned, still true.
     """
     now = now or timezone.now()
     match = match if match is not None else match_for(ticket)
-    pauses = [] if new else ticket_pauses(ticket)
-    clocks = {} if new else {(c.target, c.cycle): c for c in ticket.clocks.all()}
-    fired = {} if new else _fired_events(ticket, match)
+    if facts is None:
+        facts = (
+            Facts()
+            if new
+            else Facts(
+                pauses=ticket_pauses(ticket),
+                clocks={(c.target, c.cycle): c for c in ticket.clocks.all()},
+                fired=_fired_events(ticket, match),
+            )
+        )
+    clocks, pauses, fired = facts.clocks, facts.pauses, facts.fired
 
     wanted = _wanted_clocks(ticket, match, clocks)
     for key in list(clocks):
@@ -145,6 +165,7 @@ def recompute(
         clocks[key] = clock
 
     _update_ticket_statistics(ticket, match, pauses, now, clocks, fired)
+    return facts
 
 
 def _wanted_clocks(

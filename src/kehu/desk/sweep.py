@@ -59,26 +59,31 @@ def sweep_ticket(ticket_id: int, *, now: datetime) -> int:
         if ticket is None:  # closed meanwhile, or another worker holds it
             return 0
         match = clocks.match_for(ticket)
-        clocks.recompute(ticket, now=now, match=match)
+        facts = clocks.recompute(ticket, now=now, match=match)
         if match is None:
             return 0
-        pauses = clocks.ticket_pauses(ticket)
-        for clock in ticket.clocks.filter(stopped_at__isnull=True, due_at__isnull=False):
-            if (
-                clock.warn_at
-                and clock.warn_at <= now
-                and _fire(ticket, clock, match, SlaEvent.Kind.WARNING, 0)
-            ):
-                fired += 1
-            if clock.due_at is None or clock.due_at > now:
-                continue
-            for step in match.steps:
-                if clocks.escalation_instant(clock, match, step, pauses, now) > now:
-                    break
-                if _fire(ticket, clock, match, SlaEvent.Kind.ESCALATION, step.level, step):
+        running = [
+            c for c in facts.clocks.values() if c.stopped_at is None and c.due_at is not None
+        ]
+        for clock in running:
+            recorded = facts.fired.setdefault(clock.pk, set())
+            due: list[tuple[str, int, EscalationStep | None]] = []
+            if clock.warn_at and clock.warn_at <= now:
+                due.append((SlaEvent.Kind.WARNING, 0, None))
+            if clock.due_at is not None and clock.due_at <= now:
+                for escalation in match.steps:
+                    if clocks.escalation_instant(clock, match, escalation, facts.pauses, now) > now:
+                        break
+                    due.append((SlaEvent.Kind.ESCALATION, escalation.level, escalation))
+            for kind, level, step in due:
+                if (kind, level) in recorded:
+                    continue
+                if _fire(ticket, clock, match, kind, level, step):
                     fired += 1
+                recorded.add((kind, level))  # by this call or, losing the race, another worker
         if fired:
-            clocks.recompute(ticket, now=now, match=match)
+            # The new events move each clock's next check on; the facts read above still hold.
+            clocks.recompute(ticket, now=now, match=match, facts=facts)
     return fired
 
 

@@ -316,6 +316,13 @@ class Ticket(VersionedModel):
             models.Index(fields=["status", "resolved_at"], name="ticket_autoclose"),
             # Keyset pages of the queue: (sort key, id) so any depth is one index range.
             models.Index(fields=["next_due_at", "id"], name="ticket_due_page"),
+            # The open queue by due time: a million closed tickets also have no due time, and
+            # walking past them to the open ones without one took 0.4 s at page 1,000.
+            models.Index(
+                fields=["next_due_at", "id"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="open_ticket_due_page",
+            ),
             models.Index(fields=["updated_at", "id"], name="ticket_updated_page"),
             models.Index(fields=["status", "id"], name="ticket_status_page"),
         ]
