@@ -75,27 +75,43 @@ def queue_page(
 ) -> Page:
     """One page in ``sort`` order after ``cursor`` (keyset paging: as fast deep as at the top).
 
-    "due" orders by next due time with tickets without one last, each group by id.
+    "due" orders by next due time with tickets without one last, each group by id. The page's
+    ids are found first on the ticket table alone, then its rows are loaded with what they show:
+    joining first made PostgreSQL join every ticket after the cursor before sorting.
     """
     sort = sort if sort in SORTS else "due"
-    after = _decode(cursor)
+    keys = _page_keys(tickets, sort, _decode(cursor), size)
+    more = len(keys) > size
+    keys = keys[:size]
+    loaded = {t.pk: t for t in tickets.filter(pk__in=[pk for _value, pk in keys])}
+    rows = [loaded[pk] for _value, pk in keys if pk in loaded]
+    return Page(rows, _encode(keys[-1]) if more else None)
+
+
+def _page_keys(
+    tickets: QuerySet[Ticket], sort: str, after: tuple[str | None, int] | None, size: int
+) -> list[tuple[str | None, int]]:
+    """(sort value, id) of up to ``size + 1`` tickets after ``after``, in ``sort`` order."""
     if sort in ("-id", "id"):
-        descending = sort == "-id"
         if after is not None:
             tickets = (
-                tickets.filter(id__lt=after[1]) if descending else tickets.filter(id__gt=after[1])
+                tickets.filter(id__lt=after[1])
+                if sort == "-id"
+                else tickets.filter(id__gt=after[1])
             )
-        return _page(list(tickets.order_by(sort)[: size + 1]), size, lambda t: (None, t.pk))
+        return [
+            (None, pk) for pk in tickets.order_by(sort).values_list("pk", flat=True)[: size + 1]
+        ]
     if sort == "-updated_at":
         if after is not None:
             moment = datetime.fromisoformat(str(after[0]))
             tickets = tickets.filter(updated_at__lte=moment).filter(
                 Q(updated_at__lt=moment) | Q(id__lt=after[1])
             )
-        rows = list(tickets.order_by("-updated_at", "-id")[: size + 1])
-        return _page(rows, size, lambda t: (t.updated_at.isoformat(), t.pk))
+        by_update = tickets.order_by("-updated_at", "-id").values_list("updated_at", "pk")
+        return [(updated.isoformat(), pk) for updated, pk in by_update[: size + 1]]
     # Due first: tickets with a due time by (due, id), then those without by id.
-    found: list[Ticket] = []
+    found: list[tuple[str | None, int]] = []
     if after is None or after[0] is not None:
         due = tickets.filter(next_due_at__isnull=False)
         if after is not None:
@@ -103,22 +119,15 @@ def queue_page(
             due = due.filter(next_due_at__gte=moment).filter(
                 Q(next_due_at__gt=moment) | Q(id__gt=after[1])
             )
-        found = list(due.order_by("next_due_at", "id")[: size + 1])
+        by_due = due.order_by("next_due_at", "id").values_list("next_due_at", "pk")
+        found = [(due_at.isoformat() if due_at else None, pk) for due_at, pk in by_due[: size + 1]]
     if len(found) <= size:
         rest = tickets.filter(next_due_at__isnull=True)
         if after is not None and after[0] is None:
             rest = rest.filter(id__gt=after[1])
-        found += list(rest.order_by("id")[: size + 1 - len(found)])
-    return _page(
-        found, size, lambda t: (t.next_due_at.isoformat() if t.next_due_at else None, t.pk)
-    )
-
-
-def _page(rows: list[Ticket], size: int, key: Any) -> Page:
-    if len(rows) <= size:
-        return Page(rows, None)
-    rows = rows[:size]
-    return Page(rows, _encode(key(rows[-1])))
+        more = rest.order_by("id").values_list("pk", flat=True)[: size + 1 - len(found)]
+        found += [(None, pk) for pk in more]
+    return found
 
 
 def _encode(key: tuple[str | None, int]) -> str:
