@@ -3,7 +3,7 @@
 import pytest
 
 from kehu.conftest import client_for
-from kehu.desk import tickets
+from kehu.desk import search, tickets
 from kehu.desk.tests import factories as f
 from kehu.desk.tests.test_search import ODD_QUERIES
 
@@ -134,3 +134,20 @@ def test_the_api_filters_and_rejects_unknown_values(world, portal_contacts, afte
 def test_the_api_survives_odd_queries(world, portal_contacts, query):
     response = client_for(world.customer_a).get("/api/desk/search", {"q": query})
     assert response.status_code == 200
+
+
+def test_page_and_api_say_when_more_tickets_match_than_are_counted(
+    world, portal_contacts, after_commit, monkeypatch
+):
+    monkeypatch.setattr(search, "COUNT_LIMIT", 2)
+    for n in range(3):
+        after_commit(
+            f.ticket, world.support, contact_=portal_contacts[0], subject=f"发票{n}", body="发票"
+        )
+    client = client_for(world.agent)
+    html = client.get("/desk/search/", {"q": "发票"}).content.decode()
+    assert "More than 2 tickets" in html
+    body = client.get("/api/desk/search", {"q": "发票"}).json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (2, True, 2)
+    client.post("/i18n/language/", {"language": "zh-hans", "next": "/desk/search/"})
+    assert "超过 2 个工单" in client.get("/desk/search/", {"q": "发票"}).content.decode()
