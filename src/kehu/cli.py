@@ -143,6 +143,40 @@ def import_file(
     )
 
 
+EX_TEMPFAIL = 75  # sysexits.h: the MTA keeps the message and tries again later
+
+
+@app.command(name="mail-ingest")
+def mail_ingest(
+    mailbox: Annotated[
+        str, typer.Option(help="The mailbox address (default: the one the message was sent to)")
+    ] = "",
+) -> None:
+    """Read one RFC 822 message on standard input and process it (for an MTA pipe or LMTP hand-off).
+
+    Exits 0 once the message is safely stored (also for a repeat, held or automatic mail), 75
+    (EX_TEMPFAIL) when it could not be stored, so the MTA delivers it again later.
+    """
+    _setup_django()
+    import json
+
+    from django.db import DatabaseError
+
+    from kehu.mail import ingest
+
+    raw = sys.stdin.buffer.read()
+    try:
+        target = ingest.mailbox_for_message(raw, mailbox)
+        if target is None:
+            console.print("[red]No active mailbox for this message; create one first.[/red]")
+            raise typer.Exit(EX_TEMPFAIL)
+        record = ingest.ingest(raw, target)
+    except DatabaseError as error:
+        console.print(f"[red]Not stored, try again later: {error}[/red]")
+        raise typer.Exit(EX_TEMPFAIL) from error
+    print(json.dumps(ingest.summary(record), ensure_ascii=False))
+
+
 @app.command()
 def worker() -> None:
     """Run the background task worker (database queue, or Redis with KEHU_TASK_BACKEND=redis)."""

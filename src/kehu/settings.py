@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "kehu.feedback",
     "kehu.notify",
     "kehu.incidents",
+    "kehu.mail",
 ]
 
 MIDDLEWARE = [
