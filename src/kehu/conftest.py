@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import factory
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message as MessageHandler
 from django.test import Client
 
 from kehu.access.models import Role, RoleAssignment, User
@@ -111,3 +117,43 @@ def pytest_configure(config: pytest.Config) -> None:
     from kehu.cli import compilemessages
 
     compilemessages()
+
+
+# --- a real SMTP server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SmtpInbox(MessageHandler):
+    """What the test SMTP server received, as ``email.message.Message`` objects."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[Any] = []
+
+    def handle_message(self, message: Any) -> None:
+        self.messages.append(message)
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[Any]:
+        """The messages once ``count`` arrived (the server hands them over on its own thread)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpInbox]:
+    """A real SMTP server on loopback; Django sends to it over the SMTP protocol."""
+    inbox = SmtpInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield inbox
+    controller.stop()

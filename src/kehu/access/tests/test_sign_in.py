@@ -1,10 +1,7 @@
 import re
-import socket
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message
 from django.core import mail
 from django.test import Client
 
@@ -32,34 +29,6 @@ def test_repeated_failed_sign_ins_lock_the_account_for_that_address(world, setti
     assert locked.status_code == 429
     assert b"Too many failed sign-in attempts" in locked.content
     assert "_auth_user_id" not in client.session
-
-
-class _Inbox(Message):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on loopback; Django sends to it over the SMTP protocol."""
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield inbox
-    controller.stop()
 
 
 def test_password_reset_mail_arrives_over_smtp_and_its_link_sets_a_new_password(world, smtp_server):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from kehu.conftest import EmployeeFactory
+from kehu.conftest import EmployeeFactory, free_port
 from kehu.desk.models import Ticket
 from kehu.desk.tests import factories as f
 from kehu.org.models import Employee
@@ -46,12 +45,6 @@ def deliver(django_capture_on_commit_callbacks):
             return action(*args, **kwargs)
 
     return run
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

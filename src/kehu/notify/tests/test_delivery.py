@@ -8,20 +8,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Message as MessageHandler
 from django.conf import settings
 from django.core import mail
 from django.db import connection
 
-from kehu.conftest import client_for
+from kehu.conftest import client_for, free_port
 from kehu.desk import tickets
 from kehu.desk.models import DeskSettings, Ticket
 from kehu.desk.sweep import run_sweeps
 from kehu.desk.tests import factories as f
 from kehu.notify import delivery, services
 from kehu.notify.models import DeliveryStatus, EmailState, Notification, Webhook, WebhookDelivery
-from kehu.notify.tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -94,27 +91,6 @@ def test_the_periodic_sweep_delivers_notifications(queue):
     result = run_sweeps.call()
     assert result["notifications_delivered"] == 1
     assert len(mail.outbox) == 1
-
-
-class _Inbox(MessageHandler):
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list = []
-
-    def handle_message(self, message) -> None:
-        self.messages.append(message)
-
-
-@pytest.fixture
-def smtp_server(settings):
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield inbox
-    controller.stop()
 
 
 def test_notification_email_arrives_over_smtp_in_the_recipients_language(world, queue, smtp_server):
