@@ -194,7 +194,8 @@ def scheduler(
     every: Annotated[int, typer.Option(help="Seconds between passes", min=5)] = 60,
     once: Annotated[bool, typer.Option(help="Enqueue one pass and exit")] = False,
 ) -> None:
-    """Enqueue the periodic desk work (SLA warnings and escalations, auto-close, deliveries).
+    """Enqueue the periodic work: SLA warnings and escalations, auto-close, deliveries, polling
+    the IMAP mailboxes and sending email replies.
 
     Needs nothing but the task queue, so it runs in the embedded default. Running several
     schedulers is harmless: every pass is idempotent and each event fires once.
@@ -203,9 +204,11 @@ def scheduler(
     import time
 
     from kehu.desk.sweep import run_sweeps
+    from kehu.mail.tasks import run_mail
 
     while True:
         run_sweeps.enqueue()
+        run_mail.enqueue()
         if once:
             return
         time.sleep(every)

@@ -147,12 +147,14 @@ class OutboundMail(models.Model):
     recipients = models.JSONField(_("recipients"), default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("sent message")
         verbose_name_plural = _("sent messages")
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"], name="mail_outbound_due")]
 
     def __str__(self) -> str:
         return str(self.message_id)

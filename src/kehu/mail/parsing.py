@@ -104,6 +104,28 @@ def html_to_text(html: str) -> str:
     return converter.handle(html).strip()
 
 
+_SIGNATURE_RULE = re.compile(r"^\s*-{2,}\s*$")
+SIGNATURE_MAX_LINES = 8
+
+
+def _without_quoted_tail(lines: list[str]) -> list[str]:
+    """Drop the ``>`` quoted lines (and blank ones) at the end: the message being answered."""
+    end = len(lines)
+    while end and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith(">")):
+        end -= 1
+    return lines[:end]
+
+
+def _without_signature(lines: list[str]) -> list[str]:
+    """Cut at the last separator line ("-- ", Foxmail's "-------") followed by a few lines."""
+    for at in range(len(lines) - 1, -1, -1):
+        if _SIGNATURE_RULE.match(lines[at]):
+            if at > 0 and len(lines) - at - 1 <= SIGNATURE_MAX_LINES:
+                return lines[:at]
+            break
+    return lines
+
+
 def new_text(text: str) -> str:
     """The part of a reply its writer just typed: quoted earlier messages, client headers of
     quotes ("On … wrote:", Outlook's "From: … Sent:") and signatures cut off."""
@@ -114,7 +136,8 @@ def new_text(text: str) -> str:
         latest = reply.replies[0].body.strip() if reply.replies else ""
     except Exception:  # the trimmer is a convenience; the full text is never lost
         latest = ""
-    return latest or text.strip()
+    lines = _without_signature(_without_quoted_tail((latest or text).strip().splitlines()))
+    return "\n".join(lines).strip() or text.strip()
 
 
 # --- the message ------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from kehu.access.models import User
 from kehu.core.services import object_create, object_update
 from kehu.desk.models import Message, Target, Ticket
 from kehu.desk.priority import Priority
+from kehu.mail import outbound as mail_outbound
 from kehu.notify import quiet, recipients, webhooks
 from kehu.notify.delivery import deliver_due
 from kehu.notify.models import (
@@ -157,6 +158,21 @@ def _text(
     return title, f"{ticket.subject}\n{facts}"
 
 
+def _answered_by_mail(event: str, ticket: Ticket) -> str:
+    """The address a public reply on ``ticket`` is mailed to by the email channel, if any."""
+    if event != Event.MESSAGE_ADDED:
+        return ""
+    return mail_outbound.replies_mailed_to(ticket)
+
+
+def _is_requester(ticket: Ticket, user: User) -> bool:
+    contact, employee = ticket.contact, ticket.requester_employee
+    return bool(
+        (contact is not None and contact.user_id == user.pk)
+        or (employee is not None and employee.user_id == user.pk)
+    )
+
+
 def notify_event(
     event: str,
     ticket: Ticket,
@@ -180,8 +196,11 @@ def notify_event(
             message = recipients.message_of(data)
             users = recipients.recipients(event, current, actor, data, message)
             choices = _choices_for(users, event)
+            by_mail = _answered_by_mail(event, current)
             for user in users:
                 inbox, email = choices[user.pk]
+                if email and by_mail and _is_requester(current, user):
+                    email = False  # the reply itself reaches them by email (kehu.mail)
                 if not (inbox or email):
                     continue
                 with override(user.language):
