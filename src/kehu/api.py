@@ -10,6 +10,7 @@ from kehu.desk.ticket_api import router as ticket_router
 from kehu.desk.ticket_api import setup_router as ticket_setup_router
 from kehu.feedback.api import router as feedback_router
 from kehu.incidents.api import router as incidents_router
+from kehu.mail.api import router as mail_router
 from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router
 
@@ -36,3 +37,4 @@ api.add_router("/feedback", feedback_router)
 api.add_router("/desk", desk_search_router)
 api.add_router("/notify", notify_router)
 api.add_router("/incidents", incidents_router)
+api.add_router("/mail", mail_router)

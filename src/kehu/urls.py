@@ -18,6 +18,7 @@ urlpatterns = [
     path("s/", include(survey_urlpatterns)),
     path("notify/", include("kehu.notify.urls")),
     path("incidents/", include("kehu.incidents.urls")),
+    path("mail/", include("kehu.mail.urls")),
     path("api/", api.urls),
 ]
 

@@ -8,7 +8,20 @@ class MailConfig(AppConfig):
     verbose_name = _("Email channel")
 
     def ready(self) -> None:
+        from auditlog.registry import auditlog
+
         from kehu.desk.signals import ticket_event
-        from kehu.mail import outbound
+        from kehu.mail import models, outbound, rules  # noqa: F401  (rules register permissions)
 
         ticket_event.connect(outbound.on_ticket_event, dispatch_uid="kehu.mail")
+        # Who changed which mailbox setting; the password never enters the history.
+        auditlog.register(
+            models.Mailbox,
+            exclude_fields=[
+                "imap_password",
+                "last_polled_at",
+                "last_poll_error",
+                "updated_at",
+                "version",
+            ],
+        )

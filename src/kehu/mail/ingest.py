@@ -110,7 +110,7 @@ def _act(record: InboundMail, mail: parsing.ParsedMail, mailbox: Mailbox, now: d
             "limit": mailbox.sender_limit_per_hour
         }
         return
-    files, dropped = _attachments(mail)
+    files, dropped = attachments_within_limits(mail)
     if dropped:
         record.detail = _("Attachments not taken: %(names)s") % {"names": "; ".join(dropped)}
     try:
@@ -118,7 +118,7 @@ def _act(record: InboundMail, mail: parsing.ParsedMail, mailbox: Mailbox, now: d
         if ticket is not None:
             _add_reply(record, mail, ticket, files)
         else:
-            _open_ticket(record, mail, mailbox, files)
+            open_ticket(record, mail, mailbox, files)
     except ValidationError as error:
         record.outcome = Outcome.REJECTED
         record.detail = "; ".join(error.messages)
@@ -212,18 +212,23 @@ def _add_reply(
     _add_watchers(ticket, mail.cc)
 
 
-def _open_ticket(
+def open_ticket(
     record: InboundMail,
     mail: parsing.ParsedMail,
     mailbox: Mailbox,
     files: list[SimpleUploadedFile],
+    *,
+    create_contact: bool = False,
 ) -> None:
+    """Open the ticket a new message asks for (``create_contact``: whatever the mailbox's
+    policy for unknown senders, as when a held message is released)."""
     employee = Employee.objects.filter(email__iexact=mail.sender).first() if mail.sender else None
     contact = None
     if employee is None:
         contact = Contact.objects.filter(email__iexact=mail.sender).first() if mail.sender else None
     if employee is None and contact is None:
-        if not mail.sender or mailbox.unknown_senders == Mailbox.UnknownSenders.HOLD:
+        hold = mailbox.unknown_senders == Mailbox.UnknownSenders.HOLD and not create_contact
+        if not mail.sender or hold:
             record.outcome = Outcome.HELD
             record.detail = _("Unknown sender: held for review.")
             return
@@ -279,7 +284,9 @@ def _add_watchers(ticket: Ticket, addresses: list[str]) -> None:
             ticket.watchers.add(user)
 
 
-def _attachments(mail: parsing.ParsedMail) -> tuple[list[SimpleUploadedFile], list[str]]:
+def attachments_within_limits(
+    mail: parsing.ParsedMail,
+) -> tuple[list[SimpleUploadedFile], list[str]]:
     """The attachments within the desk's limits, and a line for each one left out."""
     allowed = {t.lower() for t in settings.KEHU_ATTACHMENT_TYPES}
     taken: list[SimpleUploadedFile] = []

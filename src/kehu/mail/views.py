@@ -1,0 +1,143 @@
+"""Mail pages: mailboxes (administrators), received mail and the held-mail review (the desk)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kehu.access.permissions import ADD, CHANGE, VIEW, access_object, authorize
+from kehu.core.concurrency import StaleVersionError
+from kehu.core.forms import apply_model_errors
+from kehu.mail import imap, parsing, services
+from kehu.mail.forms import MailboxForm
+from kehu.mail.models import InboundMail, Mailbox
+
+PAGE = 50
+
+
+@login_required
+def mailbox_list(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, VIEW, Mailbox)
+    mailboxes = Mailbox.objects.select_related("department").order_by("address")
+    return render(request, "mail/mailbox_list.html", {"mailboxes": mailboxes})
+
+
+@login_required
+def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    mailbox = access_object(request.user, Mailbox, pk)
+    received = InboundMail.objects.filter(mailbox=mailbox).select_related("ticket")
+    page = Paginator(received.defer("raw").order_by("-id"), PAGE).get_page(request.GET.get("page"))
+    return render(request, "mail/mailbox_detail.html", {"mailbox": mailbox, "page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_create(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, ADD, Mailbox)
+    form = MailboxForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox = services.mailbox_create(fields=form.model_fields())
+        except ValidationError as exc:
+            apply_model_errors(form, exc)
+        else:
+            messages.success(request, _("%(object)s was created.") % {"object": mailbox})
+            return redirect("mail:mailbox-detail", mailbox.pk)
+    return render(request, "mail/mailbox_form.html", {"form": form, "mailbox": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    mailbox = access_object(request.user, Mailbox, pk, action=CHANGE)
+    form = MailboxForm(request.POST or None, instance=Mailbox.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            mailbox = services.mailbox_update(
+                mailbox=mailbox,
+                expected_version=form.cleaned_data["version"],
+                fields=form.model_fields(),
+            )
+        except StaleVersionError as exc:
+            form.add_error(None, str(exc))
+            context = {"form": form, "mailbox": mailbox}
+            return render(request, "mail/mailbox_form.html", context, status=409)
+        except ValidationError as exc:
+            apply_model_errors(form, exc)
+        else:
+            messages.success(request, _("%(object)s was saved.") % {"object": mailbox})
+            return redirect("mail:mailbox-detail", mailbox.pk)
+    return render(request, "mail/mailbox_form.html", {"form": form, "mailbox": mailbox})
+
+
+@login_required
+@require_POST
+def mailbox_poll(request: HttpRequest, pk: int) -> HttpResponse:
+    mailbox = access_object(request.user, Mailbox, pk, action=CHANGE)
+    if not mailbox.imap_host:
+        messages.error(request, _("This mailbox has no IMAP server."))
+    else:
+        result = imap.poll(mailbox)
+        if result.error:
+            messages.error(request, result.error)
+        else:
+            messages.success(request, _("%(count)s messages read.") % {"count": result.fetched})
+    return redirect("mail:mailbox-detail", mailbox.pk)
+
+
+@login_required
+def received_list(request: HttpRequest) -> HttpResponse:
+    authorize(request.user, VIEW, InboundMail)
+    outcome = request.GET.get("outcome") or InboundMail.Outcome.HELD
+    if outcome not in InboundMail.Outcome.values:
+        outcome = InboundMail.Outcome.HELD
+    found = (
+        InboundMail.objects.filter(outcome=outcome)
+        .select_related("mailbox", "ticket")
+        .defer("raw")
+        .order_by("-id")
+    )
+    page = Paginator(found, PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "outcome": outcome, "outcomes": InboundMail.Outcome.choices}
+    return render(request, "mail/received_list.html", context)
+
+
+@login_required
+def received_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access_object(
+        request.user, InboundMail, pk, queryset=InboundMail.objects.select_related("mailbox")
+    )
+    mail = parsing.parse(bytes(record.raw))
+    return render(request, "mail/received_detail.html", {"record": record, "mail": mail})
+
+
+@login_required
+@require_POST
+def received_release(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access_object(request.user, InboundMail, pk, action=CHANGE)
+    try:
+        record = services.release_held(record, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("mail:received-detail", pk)
+    messages.success(request, _("The message opened %(ticket)s.") % {"ticket": record.ticket})
+    return redirect("mail:received-detail", pk)
+
+
+@login_required
+@require_POST
+def received_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    record = access_object(request.user, InboundMail, pk, action=CHANGE)
+    try:
+        services.discard_held(record, actor=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("mail:received-detail", pk)
+    messages.success(request, _("The message was discarded."))
+    return redirect("mail:received-list")
