@@ -77,7 +77,24 @@ def _email(notification: Notification, connection: Any) -> mail.EmailMessage:
         body=body,
         to=[user.email],
         connection=connection,
+        headers=thread_headers(notification),
     )
+
+
+def thread_headers(notification: Notification) -> dict[str, str]:
+    """A stable Message-ID per notification, and for a ticket's notifications a shared thread
+    root in In-Reply-To/References, so mail clients group them by ticket. Notifications are
+    automatic mail (RFC 3834): nobody should answer them automatically."""
+    domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip("> ") or "kehu.local"
+    headers = {
+        "Message-ID": f"<kh-notification-{notification.pk}@{domain}>",
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+    }
+    if notification.ticket_id:
+        root = f"<kh-ticket-{notification.ticket_id}@{domain}>"
+        headers["In-Reply-To"] = headers["References"] = root
+    return headers
 
 
 def deliver_emails(*, now: datetime, limit: int = BATCH) -> int:

@@ -117,6 +117,10 @@ def test_notification_email_arrives_over_smtp_in_the_recipients_language(world, 
     body = message.get_payload(decode=True).decode()
     assert "紧急" in body  # the priority, in the agent's language
     assert f"/desk/tickets/{queue.ticket.pk}/" in body
+    # Threaded per ticket in the mail client, and marked as automatic mail.
+    assert message["References"].startswith(f"<kh-ticket-{queue.ticket.pk}@")
+    assert message["Message-ID"].startswith("<kh-notification-")
+    assert message["Auto-Submitted"] == "auto-generated"
 
 
 def _verify(secret: str, body: bytes, header: str) -> bool:
