@@ -151,30 +151,42 @@ def mail_ingest(
     mailbox: Annotated[
         str, typer.Option(help="The mailbox address (default: the one the message was sent to)")
     ] = "",
+    mbox: Annotated[
+        bool, typer.Option(help="Standard input is an mbox file of many messages (bulk hand-over)")
+    ] = False,
 ) -> None:
     """Read one RFC 822 message on standard input and process it (for an MTA pipe or LMTP hand-off).
 
     Exits 0 once the message is safely stored (also for a repeat, held or automatic mail), 75
-    (EX_TEMPFAIL) when it could not be stored, so the MTA delivers it again later.
+    (EX_TEMPFAIL) when it could not be stored, so the MTA delivers it again later. With --mbox,
+    every message of the mbox is processed in one process; running it again is safe.
     """
     _setup_django()
     import json
+    from collections import Counter
 
     from django.db import DatabaseError
 
     from kehu.mail import ingest
 
-    raw = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read()
+    messages = ingest.split_mbox(data) if mbox else [data]
+    outcomes: Counter[str] = Counter()
     try:
-        target = ingest.mailbox_for_message(raw, mailbox)
-        if target is None:
-            console.print("[red]No active mailbox for this message; create one first.[/red]")
-            raise typer.Exit(EX_TEMPFAIL)
-        record = ingest.ingest(raw, target)
+        for raw in messages:
+            target = ingest.mailbox_for_message(raw, mailbox)
+            if target is None:
+                console.print("[red]No active mailbox for this message; create one first.[/red]")
+                raise typer.Exit(EX_TEMPFAIL)
+            record = ingest.ingest(raw, target)
+            outcomes[record.outcome] += 1
     except DatabaseError as error:
         console.print(f"[red]Not stored, try again later: {error}[/red]")
         raise typer.Exit(EX_TEMPFAIL) from error
-    print(json.dumps(ingest.summary(record), ensure_ascii=False))
+    if mbox:
+        print(json.dumps({"messages": len(messages), "outcomes": dict(outcomes)}))
+    else:
+        print(json.dumps(ingest.summary(record), ensure_ascii=False))
 
 
 @app.command()

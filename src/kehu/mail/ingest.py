@@ -9,7 +9,9 @@ after committing, the unique ``dedupe_key`` recognises the second delivery.
 from __future__ import annotations
 
 import hashlib
+import mailbox as mbox_format
 import re
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -34,6 +36,7 @@ from kehu.mail.noise import Noise, classify
 from kehu.org.models import Employee
 
 Outcome = InboundMail.Outcome
+_FROM_QUOTED = re.compile(rb"(?m)^>(>*From )")  # mbox quoting of body lines starting "From "
 _REFERENCE = re.compile(r"\[?\bKH-(\d{1,10})\b\]?", re.IGNORECASE)
 # Free-mail domains name people, not companies: a new sender there gets an account of their own.
 FREE_MAIL = frozenset(
@@ -330,6 +333,18 @@ def _bounce(record: InboundMail, mail: parsing.ParsedMail) -> None:
         record.ticket_message = tickets.add_message(
             ticket, actor=None, body=record.detail, author_name=_("Mail server"), automatic=True
         )
+
+
+def split_mbox(data: bytes) -> list[bytes]:
+    """The messages of an mbox file (mboxrd/mboxo "From " separators, ">From " unquoted)."""
+    with tempfile.NamedTemporaryFile(suffix=".mbox") as handle:
+        handle.write(data)
+        handle.flush()
+        box = mbox_format.mbox(handle.name, create=False)
+        try:
+            return [_FROM_QUOTED.sub(rb"\1", box.get_bytes(key)) for key in box.iterkeys()]
+        finally:
+            box.close()
 
 
 def mailbox_for_message(raw: bytes, address: str = "") -> Mailbox | None:

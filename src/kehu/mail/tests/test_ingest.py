@@ -1,6 +1,7 @@
 """Inbound mail: tickets, threading, exactly once, noise, limits, attachments, watchers."""
 
 import json
+import mailbox as mbox_format
 
 import pytest
 from django.db import DatabaseError
@@ -261,3 +262,27 @@ def test_the_stdin_command_stores_a_message_for_an_mta(mailbox, customer):
     assert Ticket.objects.get().subject == "经由管道"
     again = CliRunner().invoke(app, ["mail-ingest"], input=raw)
     assert again.exit_code == 0 and Ticket.objects.count() == 1
+
+
+def test_an_mbox_on_stdin_is_ingested_whole_and_safely_again(mailbox, customer, tmp_path):
+    box = mbox_format.mbox(tmp_path / "export.mbox")
+    for n in range(3):
+        box.add(
+            build_mail(
+                sender="li.wei@xinghe-bank.example", subject=f"批量 {n}", body="From the start"
+            )
+        )
+    box.close()
+    mbox = (tmp_path / "export.mbox").read_bytes()
+    assert b">From the start" in mbox  # quoted by the mbox writer
+    result = CliRunner().invoke(app, ["mail-ingest", "--mbox"], input=mbox)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.strip().splitlines()[-1])["messages"] == 3
+    assert sorted(Ticket.objects.values_list("subject", flat=True)) == [
+        "批量 0",
+        "批量 1",
+        "批量 2",
+    ]
+    assert Ticket.objects.get(subject="批量 0").messages.get().body == "From the start"
+    CliRunner().invoke(app, ["mail-ingest", "--mbox"], input=mbox)
+    assert Ticket.objects.count() == 3
