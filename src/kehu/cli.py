@@ -167,18 +167,19 @@ def mail_ingest(
 
     from django.db import DatabaseError
 
-    from kehu.mail import ingest
+    from kehu.mail import ingest, parsing
 
     data = sys.stdin.buffer.read()
     messages = ingest.split_mbox(data) if mbox else [data]
     outcomes: Counter[str] = Counter()
     try:
         for raw in messages:
-            target = ingest.mailbox_for_message(raw, mailbox)
+            mail = parsing.parse(raw)
+            target = ingest.mailbox_for_message(mail, mailbox)
             if target is None:
                 console.print("[red]No active mailbox for this message; create one first.[/red]")
                 raise typer.Exit(EX_TEMPFAIL)
-            record = ingest.ingest(raw, target)
+            record = ingest.ingest(raw, target, parsed=mail)
             outcomes[record.outcome] += 1
     except DatabaseError as error:
         console.print(f"[red]Not stored, try again later: {error}[/red]")

@@ -66,9 +66,16 @@ def dedupe_key(mail: parsing.ParsedMail, raw: bytes) -> str:
     return hashlib.sha256(f"{identity}\n{parsing.body_hash(raw)}".encode()).hexdigest()
 
 
-def ingest(raw: bytes, mailbox: Mailbox, *, now: datetime | None = None) -> InboundMail:
-    """Store and act on one raw message; a repeat returns the record of the first delivery."""
-    mail = parsing.parse(raw)
+def ingest(
+    raw: bytes,
+    mailbox: Mailbox,
+    *,
+    now: datetime | None = None,
+    parsed: parsing.ParsedMail | None = None,
+) -> InboundMail:
+    """Store and act on one raw message; a repeat returns the record of the first delivery.
+    ``parsed``: ``parsing.parse(raw)`` when the caller has it already."""
+    mail = parsed or parsing.parse(raw)
     key = dedupe_key(mail, raw)
     existing = InboundMail.objects.filter(dedupe_key=key).first()
     if existing is not None:
@@ -347,13 +354,12 @@ def split_mbox(data: bytes) -> list[bytes]:
             box.close()
 
 
-def mailbox_for_message(raw: bytes, address: str = "") -> Mailbox | None:
+def mailbox_for_message(mail: parsing.ParsedMail, address: str = "") -> Mailbox | None:
     """The mailbox named, else the one the message was delivered to (Delivered-To,
     X-Original-To, To, Cc), else the only active one."""
     active = Mailbox.objects.filter(is_active=True)
     if address:
         return active.filter(address__iexact=address).first()
-    mail = parsing.parse(raw)
     candidates = [
         *parsing.message_addresses(mail.headers.get("delivered-to", "")),
         *parsing.message_addresses(mail.headers.get("x-original-to", "")),
