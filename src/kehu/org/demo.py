@@ -371,6 +371,9 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
         progress("calendars")
         build_tickets()
         build_history()
+        from kehu.mail.demo import build_mail_demo  # mail builds on the desk
+
+        build_mail_demo()
         ticket_count = Ticket.objects.count()
         progress("tickets")
     return {
