@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from kehu.access.permissions import is_admin, is_staff_member
+from kehu.desk.rules import is_desk_staff
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +15,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "is_staff_member": is_staff_member(user),
         "is_admin": is_admin(user),
+        "is_desk_staff": is_desk_staff(user),
     }
