@@ -283,11 +283,12 @@ def main() -> None:
     connection.close()
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch)
-        log(f"piping {args.per_process} messages, one process each …")
-        results["stdin_per_message"] = measure_per_process(
-            generate(args.per_process, contacts, 1, "p"), env
-        )
-        log(f"  {results['stdin_per_message']}")
+        if args.per_process:
+            log(f"piping {args.per_process} messages, one process each …")
+            results["stdin_per_message"] = measure_per_process(
+                generate(args.per_process, contacts, 1, "p"), env
+            )
+            log(f"  {results['stdin_per_message']}")
         log(f"one mbox of {args.messages} messages …")
         results["stdin_mbox"] = measure_mbox(
             generate(args.messages, contacts, 2, "m"), env, directory

@@ -165,22 +165,25 @@ def mail_ingest(
     import json
     from collections import Counter
 
-    from django.db import DatabaseError
+    from django.db import DatabaseError, transaction
 
     from kehu.mail import ingest, parsing
 
     data = sys.stdin.buffer.read()
     messages = ingest.split_mbox(data) if mbox else [data]
     outcomes: Counter[str] = Counter()
+    batch = 50  # one commit per 50 messages of an mbox; a repeat run skips what was stored
     try:
-        for raw in messages:
-            mail = parsing.parse(raw)
-            target = ingest.mailbox_for_message(mail, mailbox)
-            if target is None:
-                console.print("[red]No active mailbox for this message; create one first.[/red]")
-                raise typer.Exit(EX_TEMPFAIL)
-            record = ingest.ingest(raw, target, parsed=mail)
-            outcomes[record.outcome] += 1
+        for start in range(0, len(messages), batch):
+            with transaction.atomic():
+                for raw in messages[start : start + batch]:
+                    mail = parsing.parse(raw)
+                    target = ingest.mailbox_for_message(mail, mailbox)
+                    if target is None:
+                        console.print("[red]No active mailbox for this message; create one.[/red]")
+                        raise typer.Exit(EX_TEMPFAIL)
+                    record = ingest.ingest(raw, target, parsed=mail)
+                    outcomes[record.outcome] += 1
     except DatabaseError as error:
         console.print(f"[red]Not stored, try again later: {error}[/red]")
         raise typer.Exit(EX_TEMPFAIL) from error

@@ -12,7 +12,9 @@ import factory
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message as MessageHandler
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from kehu.access.models import Role, RoleAssignment, User
 from kehu.org.models import Department, Employee, Service
@@ -45,6 +47,14 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"服务{n}")
     response_minutes = 60
     resolution_minutes = 480
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request in a user's language leaves it active in the thread; the next test starts from
+    the default again."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

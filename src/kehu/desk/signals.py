@@ -34,8 +34,14 @@ def announce(event: str, ticket: Any, actor: Any = None, **data: Any) -> None:
     """Send ``ticket_event`` once the current transaction commits (never for a rolled-back one)."""
     if event not in EVENTS:
         raise ValueError(f"unknown ticket event {event!r}")
-    transaction.on_commit(
-        lambda: ticket_event.send(
-            sender=type(ticket), event=event, ticket=ticket, actor=actor, data=data
-        )
-    )
+
+    def send() -> None:
+        # One transaction for all receivers (search, notifications, mail): one commit, not one
+        # each. Receivers guard their own work with savepoints and log their failures, so one
+        # failing receiver does not undo another's.
+        with transaction.atomic():
+            ticket_event.send(
+                sender=type(ticket), event=event, ticket=ticket, actor=actor, data=data
+            )
+
+    transaction.on_commit(send)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from django.dispatch import receiver
 
 from kehu.desk.signals import ticket_event
@@ -20,9 +21,10 @@ def on_ticket_event(sender: Any, *, event: str, ticket: Any, **kwargs: Any) -> N
     # The ticket change is already committed: a survey that cannot go out must not turn the
     # agent's successful "resolve" into an error page.
     try:
-        if event == "ticket.resolved":
-            services.survey_invite(ticket)
-        else:
-            services.survey_void(ticket)
+        with transaction.atomic():  # a savepoint: a failure here leaves other receivers' work
+            if event == "ticket.resolved":
+                services.survey_invite(ticket)
+            else:
+                services.survey_void(ticket)
     except Exception:
         logger.exception("survey handling failed for ticket %s on %s", ticket.pk, event)

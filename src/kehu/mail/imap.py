@@ -13,7 +13,7 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -50,15 +50,18 @@ def _connect(mailbox: Mailbox, context: ssl.SSLContext | None) -> IMAPClient:
     return client
 
 
-def _done(client: IMAPClient, mailbox: Mailbox, uid: int, can_move: bool) -> None:
+def _done(client: IMAPClient, mailbox: Mailbox, uids: list[int], can_move: bool) -> None:
+    """Mark stored messages read, or move them to the processed folder, in one command."""
+    if not uids:
+        return
     if not mailbox.processed_folder:
-        client.add_flags([uid], [b"\\Seen"])
+        client.add_flags(uids, [b"\\Seen"])
     elif can_move:
-        client.move([uid], mailbox.processed_folder)
+        client.move(uids, mailbox.processed_folder)
     else:
-        client.copy([uid], mailbox.processed_folder)
-        client.delete_messages([uid])
-        client.uid_expunge([uid]) if client.has_capability("UIDPLUS") else client.expunge()
+        client.copy(uids, mailbox.processed_folder)
+        client.delete_messages(uids)
+        client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
 
 
 def poll(
@@ -81,15 +84,25 @@ def poll(
         uids = sorted(client.search(["UNSEEN", "UNDELETED"]))
         for start in range(0, len(uids), FETCH_BATCH):
             batch = uids[start : start + FETCH_BATCH]
-            # BODY.PEEK leaves \Seen alone until the message is safely stored.
-            for uid, data in client.fetch(batch, [b"BODY.PEEK[]"]).items():
-                raw = data.get(b"BODY[]")
-                if not isinstance(raw, bytes):
-                    continue
-                record = ingest.ingest(raw, mailbox, now=now)
-                result.fetched += 1
-                result.outcomes[record.outcome] = result.outcomes.get(record.outcome, 0) + 1
-                _done(client, mailbox, uid, can_move)
+            # BODY.PEEK leaves \\Seen alone until the message is safely stored.
+            fetched = client.fetch(batch, [b"BODY.PEEK[]"])
+            stored: list[int] = []
+            outcomes: dict[str, int] = {}
+            # One commit for the batch. If it fails, nothing of it is stored and nothing is
+            # marked: the next poll fetches the batch again.
+            with transaction.atomic():
+                for uid, data in fetched.items():
+                    raw = data.get(b"BODY[]")
+                    if not isinstance(raw, bytes):
+                        continue
+                    record = ingest.ingest(raw, mailbox, now=now)
+                    outcomes[record.outcome] = outcomes.get(record.outcome, 0) + 1
+                    stored.append(uid)
+            result.fetched += len(stored)
+            for outcome, count in outcomes.items():
+                result.outcomes[outcome] = result.outcomes.get(outcome, 0) + count
+            # Should marking fail, the next poll fetches these again and ingest recognises them.
+            _done(client, mailbox, stored, can_move)
     except DatabaseError as error:
         result.error = f"storing mail: {error}"  # left unread: the next poll retries
     except (TimeoutError, OSError, IMAPClientError, ssl.SSLError) as error:

@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, ProgrammingError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,8 +91,17 @@ def ingest(
                 raw=raw,
                 outcome=Outcome.REJECTED,
             )
-            _act(record, mail, mailbox, now or timezone.now())
-            record.save()
+            try:
+                with transaction.atomic():
+                    _act(record, mail, mailbox, now or timezone.now())
+            except (DataError, IntegrityError, ProgrammingError) as error:
+                # This message will never fit (a poison message): file it as unusable rather
+                # than failing on it at every poll. Lost connections and locks still propagate,
+                # and the message is tried again.
+                record.outcome, record.ticket, record.ticket_message = Outcome.REJECTED, None, None
+                record.detail = f"{type(error).__name__}: {error}"[:2000]
+            # Not the raw message again: it can be megabytes.
+            record.save(update_fields=["outcome", "detail", "ticket", "ticket_message"])
     except IntegrityError:
         # Another worker stored the same message a moment ago.
         found = InboundMail.objects.filter(dedupe_key=key).first()

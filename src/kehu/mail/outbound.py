@@ -209,11 +209,14 @@ def on_ticket_event(
     if message is None:
         return
     try:
-        outbound = queue_reply(message)
+        with transaction.atomic():
+            outbound = queue_reply(message)
     except Exception:
         # The reply itself is saved; the sweep of unsent mail cannot see a row never written,
         # so say so loudly.
         log.exception("could not queue the email for message %s", message.pk)
         return
     if outbound is not None:
-        send_outbound.enqueue(outbound.pk)
+        # After the row is committed: a task queue outside the database (Redis) could run the
+        # task before the row exists otherwise.
+        transaction.on_commit(lambda: send_outbound.enqueue(outbound.pk))

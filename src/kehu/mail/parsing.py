@@ -51,10 +51,11 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     names.extend(_FALLBACK_CHARSETS)
     for name in names:
         try:
-            return data.decode(name)
+            return data.decode(name).replace("\x00", "")
         except (LookupError, UnicodeDecodeError):
             continue
-    return data.decode("latin-1")
+    # NUL never belongs in text, and PostgreSQL refuses to store it.
+    return data.decode("latin-1").replace("\x00", "")
 
 
 def decode_header_value(value: str | None) -> str:
@@ -65,10 +66,10 @@ def decode_header_value(value: str | None) -> str:
     try:
         chunks = decode_header(str(value))
     except Exception:  # a malformed encoded word: keep the header as it came
-        return " ".join(str(value).split())
+        return " ".join(str(value).replace("\x00", "").split())
     for chunk, charset in chunks:
         pieces.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    return " ".join("".join(pieces).split())
+    return " ".join("".join(pieces).replace("\x00", "").split())
 
 
 def message_ids(value: str | None) -> list[str]:

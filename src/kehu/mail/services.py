@@ -54,7 +54,7 @@ def release_held(record: InboundMail, *, actor: Any) -> InboundMail:
             record.detail += " " + _("Attachments not taken: %(names)s") % {
                 "names": "; ".join(dropped)
             }
-        record.save()
+        record.save(update_fields=["outcome", "detail", "ticket", "ticket_message"])
     return record
 
 

@@ -286,3 +286,30 @@ def test_an_mbox_on_stdin_is_ingested_whole_and_safely_again(mailbox, customer, 
     assert Ticket.objects.get(subject="批量 0").messages.get().body == "From the start"
     CliRunner().invoke(app, ["mail-ingest", "--mbox"], input=mbox)
     assert Ticket.objects.count() == 3
+
+
+def test_a_message_with_a_10_mb_attachment_is_kept_within_the_limit_and_listed_beyond(
+    mailbox, customer, settings
+):
+    # Generated, not committed: ten megabytes of test data do not belong in the repository.
+    big = bytes(range(256)) * (10 * 1024 * 1024 // 256)
+    raw = build_mail(
+        sender="li.wei@xinghe-bank.example",
+        subject="扫描件",
+        attachments=(("合同扫描件.pdf", big, "application/pdf"),),
+    )
+    assert len(raw) > 13 * 1024 * 1024  # base64 on the wire
+    kept = ingest.ingest(raw, mailbox)
+    [attachment] = kept.ticket.attachments.all()
+    assert attachment.size == len(big)
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == big
+    settings.KEHU_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+    other = build_mail(
+        sender="li.wei@xinghe-bank.example",
+        subject="扫描件（第二份）",
+        attachments=(("合同扫描件2.pdf", big, "application/pdf"),),
+    )
+    limited = ingest.ingest(other, mailbox)
+    assert limited.outcome == Outcome.TICKET_CREATED
+    assert not limited.ticket.attachments.exists() and "合同扫描件2.pdf" in limited.detail
