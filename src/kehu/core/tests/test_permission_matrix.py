@@ -122,6 +122,15 @@ for slug in (
     ROUTES[f"org:{slug}-create"] = (ADMIN, "")
     ROUTES[f"org:{slug}-edit"] = (ADMIN, slug)
     ROUTES[f"org:{slug}-delete"] = (ADMIN, slug)
+ROUTES["mail:mailbox-list"] = (ADMIN, "")
+ROUTES["mail:mailbox-create"] = (ADMIN, "")
+ROUTES["mail:mailbox-detail"] = (ADMIN, "mailbox")
+ROUTES["mail:mailbox-edit"] = (ADMIN, "mailbox")
+ROUTES["mail:mailbox-poll"] = (POST_ONLY, "mailbox")
+ROUTES["mail:received-list"] = (DESK, "")
+ROUTES["mail:received-detail"] = (DESK, "received")
+ROUTES["mail:received-release"] = (POST_ONLY, "received")
+ROUTES["mail:received-discard"] = (POST_ONLY, "received")
 ROUTES["incidents:list"] = (STAFF, "")
 ROUTES["incidents:declare"] = (RESPONDERS, "")
 ROUTES["incidents:detail"] = (STAFF, "incident")
@@ -183,7 +192,15 @@ def objects(world):
     webhook = Webhook.objects.create(
         name="CRM", url="https://crm.example/", secret="s", events=["ping"]
     )
+    from kehu.mail import ingest
+    from kehu.mail.models import Mailbox
+    from kehu.mail.tests.conftest import build_mail
+
+    mailbox = Mailbox.objects.create(department=world.support, address="support@kehu.example")
+    received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
     return feedback_objects(world) | {
+        "mailbox": mailbox.pk,
+        "received": received.pk,
         "ticket": ticket.pk,
         "attachment": attachment.pk,
         "support_department": world.support.pk,
