@@ -148,7 +148,7 @@ def send(outbound_id: int, *, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         outbound = (
-            OutboundMail.objects.select_for_update()
+            OutboundMail.objects.select_for_update(of=("self",))
             .select_related("ticket", "ticket_message")
             .filter(pk=outbound_id, sent_at__isnull=True)
             .first()

@@ -7,6 +7,7 @@ from email.utils import make_msgid
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.db import DatabaseError
 
 from kehu.conftest import free_port
@@ -17,7 +18,9 @@ from kehu.mail.models import BouncedAddress, InboundMail, Mailbox, OutboundMail
 from kehu.mail.tests.conftest import build_mail
 from kehu.mail.tests.imap_server import running_imap_server
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Real commits (IMAP marks mail read only after one). available_apps: on PostgreSQL the flush
+# afterwards must TRUNCATE … CASCADE (see core/tests/test_browser.py).
+pytestmark = pytest.mark.django_db(transaction=True, available_apps=settings.INSTALLED_APPS)
 Outcome = InboundMail.Outcome
 CUSTOMER = "li.wei@xinghe-bank.example"
 
