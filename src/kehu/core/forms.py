@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from kehu.core.concurrency import StaleVersionError
 
 
 def apply_model_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -13,3 +22,30 @@ def apply_model_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def form_page(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    save: Callable[[], Model],
+    *,
+    template: str,
+    context: dict[str, Any],
+    done: Callable[[Model], str],
+    message: str,
+) -> HttpResponse:
+    """A create or edit page: on a valid POST call ``save`` (one service call), then say
+    ``message`` and go to ``done(obj)``. Someone else's save since the form was opened shows the
+    form again with 409, nothing saved; a service's ValidationError shows on the form."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            obj = save()
+        except StaleVersionError as exc:
+            form.add_error(None, str(exc))
+            return render(request, template, {**context, "form": form}, status=409)
+        except ValidationError as exc:
+            apply_model_errors(form, exc)
+        else:
+            messages.success(request, message % {"object": obj})
+            return redirect(done(obj))
+    return render(request, template, {**context, "form": form})

@@ -61,7 +61,10 @@ def _done(client: IMAPClient, mailbox: Mailbox, uids: list[int], can_move: bool)
     else:
         client.copy(uids, mailbox.processed_folder)
         client.delete_messages(uids)
-        client.uid_expunge(uids) if client.has_capability("UIDPLUS") else client.expunge()
+        if client.has_capability("UIDPLUS"):
+            client.uid_expunge(uids)  # only ours, not what someone else marked deleted
+        else:
+            client.expunge()
 
 
 def poll(

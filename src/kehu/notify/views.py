@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -16,8 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize
 from kehu.audit.selectors import history_rows
-from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import apply_model_errors
+from kehu.core.forms import form_page
 from kehu.core.services import object_delete
 from kehu.notify import delivery, selectors, services
 from kehu.notify.forms import PreferencesForm, WebhookForm
@@ -109,15 +107,15 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def webhook_create(request: HttpRequest) -> HttpResponse:
     authorize(request.user, ADD, Webhook)
     form = WebhookForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            webhook = services.webhook_create(actor=request.user, fields=form.model_fields())
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-        else:
-            messages.success(request, _("%(object)s was created.") % {"object": webhook})
-            return redirect("notify:webhook-detail", webhook.pk)
-    return render(request, "notify/webhook_form.html", {"form": form, "webhook": None})
+    return form_page(
+        request,
+        form,
+        lambda: services.webhook_create(actor=request.user, fields=form.model_fields()),
+        template="notify/webhook_form.html",
+        context={"webhook": None},
+        done=lambda webhook: reverse("notify:webhook-detail", args=[webhook.pk]),
+        message=_("%(object)s was created."),
+    )
 
 
 @login_required
@@ -126,27 +124,19 @@ def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
     webhook = access_object(request.user, Webhook, pk, action=CHANGE)
     # The form works on its own copy: a refused save must not leave edits on ``webhook``.
     form = WebhookForm(request.POST or None, instance=Webhook.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            webhook = services.webhook_update(
-                webhook=webhook,
-                expected_version=form.cleaned_data["version"],
-                fields=form.model_fields(),
-            )
-        except StaleVersionError as exc:
-            form.add_error(None, str(exc))
-            return render(
-                request,
-                "notify/webhook_form.html",
-                {"form": form, "webhook": webhook},
-                status=409,
-            )
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-        else:
-            messages.success(request, _("%(object)s was saved.") % {"object": webhook})
-            return redirect("notify:webhook-detail", webhook.pk)
-    return render(request, "notify/webhook_form.html", {"form": form, "webhook": webhook})
+    return form_page(
+        request,
+        form,
+        lambda: services.webhook_update(
+            webhook=webhook,
+            expected_version=form.cleaned_data["version"],
+            fields=form.model_fields(),
+        ),
+        template="notify/webhook_form.html",
+        context={"webhook": webhook},
+        done=lambda saved: reverse("notify:webhook-detail", args=[saved.pk]),
+        message=_("%(object)s was saved."),
+    )
 
 
 @login_required
