@@ -37,8 +37,12 @@ def _setup_django() -> None:
     _ensure_secret_key()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kehu.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    # Once is enough: set up again, Django would point logging at whatever stderr is now (a
+    # test runner's short-lived capture, say) and lose every later log line.
+    if not apps.ready:
+        django.setup()
 
 
 def _call(*args: str) -> None:
