@@ -3,16 +3,20 @@
 from ninja import NinjaAPI
 
 from kehu.access.api import router as access_router
+from kehu.churn.api import router as churn_router
 from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers, throttles
+from kehu.customers.api import router as customers_router
 from kehu.desk.api import router as desk_router
 from kehu.desk.search_api import router as desk_search_router
 from kehu.desk.ticket_api import router as ticket_router
 from kehu.desk.ticket_api import setup_router as ticket_setup_router
+from kehu.dossier.api import router as dossier_router
 from kehu.feedback.api import router as feedback_router
 from kehu.incidents.api import router as incidents_router
 from kehu.mail.api import router as mail_router
 from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router
+from kehu.usage.api import router as usage_router
 
 api = NinjaAPI(
     title="Kehu API",
@@ -38,3 +42,7 @@ api.add_router("/desk", desk_search_router)
 api.add_router("/notify", notify_router)
 api.add_router("/incidents", incidents_router)
 api.add_router("/mail", mail_router)
+api.add_router("/customers", customers_router)
+api.add_router("/usage", usage_router)
+api.add_router("/dossier", dossier_router)
+api.add_router("/churn", churn_router)

@@ -91,6 +91,8 @@ class World:
     customer_a: User
     customer_b: User
     outsider: User  # signed in, but with no role at all
+    after_sales: User  # after-sales engineer: keeps every account's dossier
+    account_manager: User  # keeps accounts; sees the dossiers of accounts they own or serve
 
 
 @pytest.fixture
@@ -112,6 +114,8 @@ def world(db: None) -> World:
         customer_a=make_user("customer_a", (Role.CUSTOMER, None)),
         customer_b=make_user("customer_b", (Role.CUSTOMER, None)),
         outsider=make_user("outsider"),
+        after_sales=make_user("after_sales", (Role.AFTER_SALES, None)),
+        account_manager=make_user("account_manager", (Role.ACCOUNT_MANAGER, None)),
     )
 
 

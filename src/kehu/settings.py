@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "kehu.notify",
     "kehu.incidents",
     "kehu.mail",
+    "kehu.usage",
+    "kehu.dossier",
+    "kehu.churn",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,10 @@ urlpatterns = [
     path("notify/", include("kehu.notify.urls")),
     path("incidents/", include("kehu.incidents.urls")),
     path("mail/", include("kehu.mail.urls")),
+    path("customers/", include("kehu.customers.urls")),
+    path("usage/", include("kehu.usage.urls")),
+    path("dossier/", include("kehu.dossier.urls")),
+    path("churn/", include("kehu.churn.urls")),
     path("api/", api.urls),
 ]
 

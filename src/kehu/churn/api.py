@@ -1,0 +1,5 @@
+"""REST endpoints of the churn app."""
+
+from ninja import Router
+
+router = Router(tags=["churn"])

@@ -1,0 +1,5 @@
+"""REST endpoints of the dossier app."""
+
+from ninja import Router
+
+router = Router(tags=["dossier"])

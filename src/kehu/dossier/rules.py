@@ -1,0 +1,1 @@
+"""Who may see and change dossier records (registered into kehu.access.permissions)."""

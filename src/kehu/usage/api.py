@@ -1,0 +1,5 @@
+"""REST endpoints of the usage app."""
+
+from ninja import Router
+
+router = Router(tags=["usage"])

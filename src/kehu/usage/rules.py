@@ -1,0 +1,1 @@
+"""Who may see and change usage records (registered into kehu.access.permissions)."""
