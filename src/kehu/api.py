@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from kehu.access.api import router as access_router
 from kehu.churn.api import router as churn_router
+from kehu.compass.api import router as compass_router
 from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers, throttles
 from kehu.customers.api import router as customers_router
 from kehu.desk.api import router as desk_router
@@ -12,10 +13,12 @@ from kehu.desk.ticket_api import router as ticket_router
 from kehu.desk.ticket_api import setup_router as ticket_setup_router
 from kehu.dossier.api import router as dossier_router
 from kehu.feedback.api import router as feedback_router
+from kehu.handover.api import router as handover_router
 from kehu.incidents.api import router as incidents_router
 from kehu.mail.api import router as mail_router
 from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router
+from kehu.segments.api import router as segments_router
 from kehu.usage.api import router as usage_router
 
 api = NinjaAPI(
@@ -46,3 +49,6 @@ api.add_router("/customers", customers_router)
 api.add_router("/usage", usage_router)
 api.add_router("/dossier", dossier_router)
 api.add_router("/churn", churn_router)
+api.add_router("/handover", handover_router)
+api.add_router("/segments", segments_router)
+api.add_router("/compass", compass_router)

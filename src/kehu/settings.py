@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "kehu.usage",
     "kehu.dossier",
     "kehu.churn",
+    "kehu.handover",
+    "kehu.segments",
+    "kehu.compass",
 ]
 
 MIDDLEWARE = [

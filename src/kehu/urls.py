@@ -23,6 +23,9 @@ urlpatterns = [
     path("usage/", include("kehu.usage.urls")),
     path("dossier/", include("kehu.dossier.urls")),
     path("churn/", include("kehu.churn.urls")),
+    path("handover/", include("kehu.handover.urls")),
+    path("segments/", include("kehu.segments.urls")),
+    path("compass/", include("kehu.compass.urls")),
     path("api/", api.urls),
 ]
 

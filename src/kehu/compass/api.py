@@ -1,0 +1,5 @@
+"""REST endpoints of the compass app."""
+
+from ninja import Router
+
+router = Router(tags=["compass"])

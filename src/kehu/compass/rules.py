@@ -1,0 +1,1 @@
+"""Who may see and change compass records (registered into kehu.access.permissions)."""

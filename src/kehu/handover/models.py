@@ -1,0 +1,1 @@
+"""Models of the handover app (see the issue on the customer dossier)."""

@@ -1,0 +1,1 @@
+"""Who may see and change handover records (registered into kehu.access.permissions)."""
