@@ -214,8 +214,9 @@ def scheduler(
     every: Annotated[int, typer.Option(help="Seconds between passes", min=5)] = 60,
     once: Annotated[bool, typer.Option(help="Enqueue one pass and exit")] = False,
 ) -> None:
-    """Enqueue the periodic work: SLA warnings and escalations, auto-close, deliveries, polling
-    the IMAP mailboxes and sending email replies.
+    """Enqueue the periodic work (kehu.core.schedule): SLA warnings and escalations,
+    auto-close, deliveries, polling the IMAP mailboxes, sending email replies and the daily
+    customer-dossier runs.
 
     Needs nothing but the task queue, so it runs in the embedded default. Running several
     schedulers is harmless: every pass is idempotent and each event fires once.
@@ -223,12 +224,12 @@ def scheduler(
     _setup_django()
     import time
 
-    from kehu.desk.sweep import run_sweeps
-    from kehu.mail.tasks import run_mail
+    from kehu.core.schedule import periodic_tasks
 
+    tasks = periodic_tasks()
     while True:
-        run_sweeps.enqueue()
-        run_mail.enqueue()
+        for periodic in tasks:
+            periodic.enqueue()
         if once:
             return
         time.sleep(every)
