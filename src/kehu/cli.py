@@ -80,7 +80,20 @@ def demo() -> None:
     _setup_django()
     from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_demo
 
-    steps = ["departments", "employees", "services", "relations", "key roles", "users", "calendars"]
+    steps = [
+        "departments",
+        "employees",
+        "services",
+        "relations",
+        "key roles",
+        "users",
+        "calendars",
+        "tickets",
+        "accounts",
+        "usage",
+        "dossiers",
+        "segments, handover, churn",
+    ]
     with Progress(console=console) as progress:
         bar = progress.add_task("Demo data", total=len(steps))
         counts = build_demo(

@@ -8,4 +8,24 @@ class ChurnConfig(AppConfig):
     verbose_name = _("Churn reviews")
 
     def ready(self) -> None:
+        from auditlog.registry import auditlog
+
         from kehu.churn import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.churn.views import account_panel_context
+        from kehu.customers import panels
+
+        panels.register(
+            panels.Panel(
+                key="churn",
+                order=60,
+                template="churn/_account_panel.html",
+                context=account_panel_context,
+            )
+        )
+        # Transitions have their own log (ChurnStatusChange); the record's columns are audited.
+        auditlog.register(
+            models.ChurnReview,
+            exclude_fields=["version", "updated_at", "created_at"],
+            m2m_fields={"attendees", "tickets", "incidents"},
+        )
+        auditlog.register(models.ChurnFollowUp, exclude_fields=["version", "updated_at"])

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kehu.compass import views
 
 app_name = "compass"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.compass_index, name="index"),
+    path("tickets/<int:pk>/", views.compass_ticket, name="ticket"),
+    path("tags/<str:name>/", views.compass_tag, name="tag"),
+]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import BilingualNameMixin, VersionedModel
@@ -88,6 +89,8 @@ class Account(BilingualNameMixin, VersionedModel):
     custom_fields = models.JSONField(_("custom fields"), default=dict, blank=True)
     # Normalised name (case, width, company suffixes and punctuation removed) for duplicates.
     name_key = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
+    # The same for the English name: "ACME Co., Ltd." is found when "Acme" is typed anywhere.
+    name_en_key = models.CharField(max_length=200, blank=True, editable=False, db_index=True)
     segment = models.CharField(
         _("segment"), max_length=12, choices=Segment.choices, blank=True, db_index=True
     )
@@ -113,9 +116,10 @@ class Account(BilingualNameMixin, VersionedModel):
         from kehu.customers.normalise import company_name_key
 
         self.name_key = company_name_key(self.name)
+        self.name_en_key = company_name_key(self.name_en)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"name", "name_en"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "name_key"}
+            kwargs["update_fields"] = {*update_fields, "name_key", "name_en_key"}
         super().save(*args, **kwargs)
 
 
@@ -254,6 +258,7 @@ class TimelineEntry(models.Model):
         INCIDENT = "incident", _("Major incident")
         CONTRACT = "contract", _("Contract")
         RELATIONSHIP = "relationship", _("Relationship change")
+        MERGE = "merge", _("Accounts merged")
 
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="timeline"
@@ -262,6 +267,10 @@ class TimelineEntry(models.Model):
     occurred_at = models.DateTimeField(_("when"))
     title = models.CharField(_("title"), max_length=300)
     summary = models.CharField(_("summary"), max_length=500, blank=True)
+    # Lines worded by Kehu itself ("Owner is now …") are stored in both languages, so each
+    # reader sees their own; lines quoting people (a ticket's subject) have one wording.
+    title_en = models.CharField(max_length=300, blank=True)
+    summary_en = models.CharField(max_length=500, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -289,7 +298,19 @@ class TimelineEntry(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        if self.title_en and not (get_language() or "en").startswith("zh"):
+            return self.title_en
         return self.title
+
+    @property
+    def display_summary(self) -> str:
+        if self.summary_en and not (get_language() or "en").startswith("zh"):
+            return self.summary_en
+        return self.summary
 
 
 class Contact(VersionedModel):

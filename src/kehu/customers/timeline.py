@@ -2,14 +2,46 @@
 
 ``source`` names the fact ("desk.ticket:42"); recording it again updates the same line, so
 callers need not know whether they are creating or correcting an entry.
+
+Wording of Kehu's own goes in as a ``Phrase`` (``phrase("Owner is now %(owner)s",
+owner=name)``, its msgid marked with gettext_noop): the line is stored in Chinese and English
+and each reader sees their language. Plain strings (a ticket's subject) are stored as given.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.utils import translation
+from django.utils.functional import Promise
+
 from kehu.customers.models import TimelineEntry
+
+
+@dataclass(frozen=True)
+class Phrase:
+    msgid: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, language: str) -> str:
+        with translation.override(language):
+            text = translation.gettext(self.msgid)
+            # Lazy params (choice labels) are translated too; the rest are names and numbers.
+            return text % {k: str(v) for k, v in self.params.items()} if self.params else text
+
+
+def phrase(msgid: str, /, **params: Any) -> Phrase:
+    """Kehu's own wording; pass gettext_lazy labels (e.g. ``Status.OPEN.label``) unrendered."""
+    return Phrase(msgid, {k: v if isinstance(v, Promise) else str(v) for k, v in params.items()})
+
+
+def _both(text: str | Phrase) -> tuple[str, str]:
+    """(Chinese or as-given wording, English wording or '' when the same)."""
+    if isinstance(text, Phrase):
+        return text.render("zh-hans"), text.render("en")
+    return str(text), ""
 
 
 def record(
@@ -18,20 +50,24 @@ def record(
     kind: str,
     source: str,
     occurred_at: datetime,
-    title: str,
-    summary: str = "",
+    title: str | Phrase,
+    summary: str | Phrase = "",
     actor: Any = None,
     url: str = "",
     restricted: bool = False,
 ) -> TimelineEntry:
+    title_zh, title_en = _both(title)
+    summary_zh, summary_en = _both(summary)
     entry, _created = TimelineEntry.objects.update_or_create(
         source=source,
         kind=kind,
         defaults={
             "account_id": account_id,
             "occurred_at": occurred_at,
-            "title": title[:300],
-            "summary": summary[:500],
+            "title": title_zh[:300],
+            "title_en": title_en[:300],
+            "summary": summary_zh[:500],
+            "summary_en": summary_en[:500],
             "actor": actor if getattr(actor, "pk", None) else None,
             "url": url[:300],
             "restricted": restricted,

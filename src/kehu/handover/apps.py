@@ -8,4 +8,15 @@ class HandoverConfig(AppConfig):
     verbose_name = _("Account handover")
 
     def ready(self) -> None:
+        from kehu.customers import panels
         from kehu.handover import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.handover.panels import handover_panel_context
+
+        panels.register(
+            panels.Panel(
+                key="handover",
+                order=15,
+                template="handover/_account_panel.html",
+                context=handover_panel_context,
+            )
+        )

@@ -8,7 +8,7 @@ from django.db.models import Model, Prefetch, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from kehu.access.permissions import ADD, CHANGE, VIEW, access_object, authorize
 from kehu.core.api import ERRORS, OrderedCursorPagination
@@ -20,6 +20,13 @@ from kehu.incidents.models import IncidentSeverity, IncidentStatus, MajorInciden
 from kehu.org.models import Department, Employee
 
 router = Router(tags=["major incidents"])
+
+IncidentTimelineKind = Annotated[
+    TimelineEntry.Kind,
+    WithJsonSchema(
+        {"type": "string", "enum": list(TimelineEntry.Kind.values), "title": "IncidentTimelineKind"}
+    ),
+]
 
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Ids = list[Id]
@@ -115,7 +122,7 @@ class LinkIn(Schema):
 class TimelineEntryOut(Schema):
     id: int
     at: datetime
-    kind: TimelineEntry.Kind
+    kind: IncidentTimelineKind
     text: str
     author_id: int | None
     author_name: str

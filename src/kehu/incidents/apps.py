@@ -10,7 +10,9 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from kehu.incidents import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.incidents import account_timeline, models, rules  # noqa: F401  (permissions)
+
+        account_timeline.connect()
 
         # The timeline is its own immutable record; the incident's own columns are audited.
         auditlog.register(

@@ -376,6 +376,7 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
         build_mail_demo()
         ticket_count = Ticket.objects.count()
         progress("tickets")
+        account_count = _build_customer_demo(progress)
     return {
         "departments": Department.objects.count(),
         "employees": Employee.objects.count(),
@@ -384,7 +385,33 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
         "calendars": calendars,
         "sla_policies": policies,
         "tickets": ticket_count,
+        "accounts": account_count,
     }
+
+
+def _build_customer_demo(progress: Callable[[str], None]) -> int:
+    """The customer dossier's demo, each part building on the ones before it: accounts,
+    two years of usage (and its swing alerts), dossiers and visits, segments, a handover in
+    progress and a few churn reviews."""
+    from kehu.churn.demo import build_churn_demo
+    from kehu.customers.demo import build_accounts_demo
+    from kehu.customers.models import Account
+    from kehu.dossier.demo import build_dossier_demo
+    from kehu.handover.demo import build_handover_demo
+    from kehu.segments.demo import build_segments_demo
+    from kehu.usage.demo import build_usage_demo
+
+    build_accounts_demo()
+    progress("accounts")
+    build_usage_demo()
+    progress("usage")
+    build_dossier_demo()
+    progress("dossiers")
+    build_segments_demo()
+    build_handover_demo()
+    build_churn_demo()
+    progress("segments, handover, churn")
+    return Account.objects.count()
 
 
 DEMO_USERS: list[tuple[str, str, list[tuple[Role, str | None]], tuple[str, int] | None]] = [

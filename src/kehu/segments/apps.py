@@ -8,4 +8,15 @@ class SegmentsConfig(AppConfig):
     verbose_name = _("Customer segments")
 
     def ready(self) -> None:
+        from kehu.customers import panels
         from kehu.segments import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.segments.panels import segment_panel_context
+
+        panels.register(
+            panels.Panel(
+                key="segment",
+                order=10,
+                template="segments/_account_panel.html",
+                context=segment_panel_context,
+            )
+        )

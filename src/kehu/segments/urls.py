@@ -1,5 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from kehu.segments import views
 
 app_name = "segments"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("rules/", views.rule_list, name="rule-list"),
+    path("rules/new/", views.rule_create, name="rule-create"),
+    path("rules/<int:pk>/edit/", views.rule_edit, name="rule-edit"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("accounts/<int:pk>/override/", views.override, name="override"),
+    path("accounts/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+]

@@ -8,4 +8,15 @@ class UsageConfig(AppConfig):
     verbose_name = _("Usage")
 
     def ready(self) -> None:
+        from kehu.customers import panels
         from kehu.usage import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.usage.panel import usage_panel_context
+
+        panels.register(
+            panels.Panel(
+                key="usage",
+                order=30,
+                template="usage/_account_panel.html",
+                context=usage_panel_context,
+            )
+        )

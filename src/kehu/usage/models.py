@@ -65,7 +65,13 @@ class UsageRecord(models.Model):
                 condition=models.Q(quantity__gte=0), name="usage_quantity_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["day"], name="usage_by_day")]
+        indexes = [
+            # Swing detection reads a few days of every series (grouped by account and
+            # product): with the measures in the index those queries never touch the table.
+            models.Index(
+                fields=["day", "account", "product", "quantity", "spend"], name="usage_by_day"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id}/{self.product_id} {self.day}: {self.quantity}"
@@ -159,3 +165,20 @@ class SwingAlert(VersionedModel):
                 fields=["account", "product", "rule", "day"], name="swing_alert_once_per_day"
             )
         ]
+
+
+class DetectionRun(models.Model):
+    """Swing detection for one day: the daily task's marker (one cheap query when done)."""
+
+    day = models.DateField(_("day"), unique=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    alerts = models.PositiveIntegerField(_("new alerts"), default=0)
+
+    class Meta:
+        verbose_name = _("swing detection run")
+        verbose_name_plural = _("swing detection runs")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.alerts}"

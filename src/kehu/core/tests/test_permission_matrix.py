@@ -133,12 +133,96 @@ ROUTES["mail:received-list"] = (DESK, "")
 ROUTES["mail:received-detail"] = (DESK, "received")
 ROUTES["mail:received-release"] = (POST_ONLY, "received")
 ROUTES["mail:received-discard"] = (POST_ONLY, "received")
+ROUTES["compass:index"] = (DESK, "")
+ROUTES["compass:ticket"] = (DESK, "ticket")
+ROUTES["compass:tag"] = (DESK, "tag")
 ROUTES["incidents:list"] = (STAFF, "")
 ROUTES["incidents:declare"] = (RESPONDERS, "")
 ROUTES["incidents:detail"] = (STAFF, "incident")
 ROUTES["incidents:account"] = (STAFF, "account")
 for name in ("edit", "status", "link", "unlink", "timeline-add", "notify", "review"):
     ROUTES[f"incidents:{name}"] = (RESPONDERS, "incident")  # actions are POST-only: GET → 405
+# Handover: admins, after-sales and leads of the previous owner's department (the matrix's
+# handover is from a finance employee, outside the after-sales lead's departments).
+HANDOVER_MANAGERS = frozenset({"admin", "after_sales"})
+ROUTES["handover:list"] = (STAFF, "")
+ROUTES["handover:start"] = (HANDOVER_MANAGERS | {"lead"}, "")
+ROUTES["handover:detail"] = (HANDOVER_MANAGERS, "handover")
+ROUTES["handover:item-edit"] = (HANDOVER_MANAGERS, "handover_item")
+# Segments: staff see the overview; admins keep the rules; keepers override (POST only).
+ROUTES["segments:overview"] = (STAFF, "")
+ROUTES["segments:rule-list"] = (ADMIN, "")
+ROUTES["segments:rule-create"] = (ADMIN, "")
+ROUTES["segments:rule-edit"] = (ADMIN, "segment_rule")
+ROUTES["segments:recompute"] = (POST_ONLY, "")
+ROUTES["segments:override"] = (POST_ONLY, "account")
+ROUTES["segments:withdraw"] = (POST_ONLY, "account")
+# The dossier: its account has no owner or team, so of these personas only admin and
+# after-sales edit it and the auditor reads it; everyone else gets 404 (403 to readers' edits).
+DOSSIER_READERS = frozenset({"admin", "after_sales", "auditor"})
+DOSSIER_EDITORS = frozenset({"admin", "after_sales"})
+ROUTES["dossier:visits"] = (DOSSIER_READERS, "")
+ROUTES["dossier:import"] = (DOSSIER_EDITORS, "")
+ROUTES["dossier:export"] = (DOSSIER_READERS, "dossier_format")
+ROUTES["dossier:account"] = (DOSSIER_READERS, "dossier_account")
+ROUTES["dossier:entry-create"] = (DOSSIER_EDITORS, "dossier_account")
+ROUTES["dossier:visit-create"] = (DOSSIER_EDITORS, "dossier_account")
+for name in ("entry-detail", "entry-history", "entry-diff"):
+    ROUTES[f"dossier:{name}"] = (DOSSIER_READERS, "dossier_entry")
+ROUTES["dossier:entry-edit"] = (DOSSIER_EDITORS, "dossier_entry")
+ROUTES["dossier:entry-delete"] = (POST_ONLY, "dossier_entry")
+ROUTES["dossier:attachment-upload"] = (POST_ONLY, "dossier_entry")
+ROUTES["dossier:attachment"] = (DOSSIER_READERS, "dossier_attachment")
+ROUTES["dossier:visit-detail"] = (DOSSIER_READERS, "dossier_visit")
+ROUTES["dossier:visit-edit"] = (DOSSIER_EDITORS, "dossier_visit")
+ROUTES["dossier:visit-done"] = (DOSSIER_EDITORS, "dossier_visit")
+ROUTES["dossier:visit-delete"] = (POST_ONLY, "dossier_visit")
+ROUTES["dossier:follow-up-add"] = (POST_ONLY, "dossier_visit")
+ROUTES["dossier:follow-up-done"] = (POST_ONLY, "dossier_follow_up")
+# Churn reviews: dossier readers and editors as above; the list is staff's (showing only the
+# dossiers they read); the report is for broad dossier readers and department leads.
+ROUTES["churn:list"] = (STAFF, "")
+ROUTES["churn:report"] = (DOSSIER_READERS | {"lead"}, "")
+ROUTES["churn:report-export"] = (DOSSIER_READERS | {"lead"}, "")
+ROUTES["churn:open"] = (DOSSIER_EDITORS, "account")
+ROUTES["churn:detail"] = (DOSSIER_READERS, "churn_review")
+ROUTES["churn:edit"] = (DOSSIER_EDITORS, "churn_review")
+for name in ("attribute", "transition", "follow-up-add"):
+    ROUTES[f"churn:{name}"] = (DOSSIER_EDITORS, "churn_review")  # POST-only: GET → 405
+ROUTES["churn:follow-up-done"] = (DOSSIER_EDITORS, "churn_follow_up")  # POST-only: GET → 405
+# Accounts and contacts: staff read, keepers (and admins) change; portal users get 404.
+ACCOUNT_KEEPERS = KEEPERS | {"admin"}
+ROUTES["customers:account-list"] = (STAFF, "")
+ROUTES["customers:account-create"] = (ACCOUNT_KEEPERS, "")
+ROUTES["customers:account-import"] = (ACCOUNT_KEEPERS, "")
+ROUTES["customers:account-export"] = (STAFF, "")
+ROUTES["customers:account-detail"] = (STAFF, "account")
+ROUTES["customers:account-timeline"] = (STAFF, "account")
+ROUTES["customers:account-edit"] = (ACCOUNT_KEEPERS, "account")
+ROUTES["customers:account-merge"] = (ACCOUNT_KEEPERS, "account")
+ROUTES["customers:team-add"] = (ACCOUNT_KEEPERS, "account")  # POST-only: GET → 405
+ROUTES["customers:team-remove"] = (ACCOUNT_KEEPERS, "account")  # POST-only: GET → 405
+ROUTES["customers:contact-create"] = (ACCOUNT_KEEPERS, "account")
+ROUTES["customers:contact-edit"] = (ACCOUNT_KEEPERS, "contact")
+ROUTES["customers:contact-import"] = (ACCOUNT_KEEPERS, "")
+ROUTES["customers:contact-export"] = (STAFF, "")
+ROUTES["customers:custom-field-list"] = (ADMIN, "")
+ROUTES["customers:custom-field-create"] = (ADMIN, "")
+ROUTES["customers:custom-field-edit"] = (ADMIN, "custom_field")
+# Usage: dossier readers see an account's usage and acknowledge its alerts (GET → 405);
+# keepers and admins import; the alert list is staff's (showing only readable accounts);
+# products and swing rules are for admins.
+ROUTES["usage:account"] = (DOSSIER_READERS, "account")
+ROUTES["usage:account-export"] = (DOSSIER_READERS, "account")
+ROUTES["usage:import"] = (ACCOUNT_KEEPERS, "")
+ROUTES["usage:alerts"] = (STAFF, "")
+ROUTES["usage:alert-acknowledge"] = (DOSSIER_READERS, "swing_alert")
+ROUTES["usage:products"] = (ADMIN, "")
+ROUTES["usage:product-create"] = (ADMIN, "")
+ROUTES["usage:product-edit"] = (ADMIN, "usage_product")
+ROUTES["usage:rules"] = (ADMIN, "")
+ROUTES["usage:rule-create"] = (ADMIN, "")
+ROUTES["usage:rule-edit"] = (ADMIN, "swing_rule")
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -162,10 +246,13 @@ def test_every_route_is_listed():
 def objects(world):
     employee = EmployeeFactory(department=world.finance)
     team = Team.objects.create(department=world.finance, name="一组")
-    from kehu.customers.models import Account
+    from kehu.customers.models import Account, CustomField
     from kehu.desk.models import BusinessCalendar, SlaPolicy
     from kehu.feedback.tests.factories import feedback_objects
+    from kehu.handover.tests.factories import matrix_objects as handover_matrix_objects
     from kehu.incidents.models import MajorIncident
+    from kehu.segments.models import SegmentRule
+    from kehu.usage.tests.factories import usage_matrix_objects
 
     calendar = BusinessCalendar.objects.create(name="工作日历", time_zone="Asia/Shanghai")
     from kehu.desk.models import Attachment
@@ -200,37 +287,55 @@ def objects(world):
 
     mailbox = Mailbox.objects.create(department=world.support, address="support@kehu.example")
     received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
-    return feedback_objects(world) | {
-        "mailbox": mailbox.pk,
-        "received": received.pk,
-        "ticket": ticket.pk,
-        "attachment": attachment.pk,
-        "support_department": world.support.pk,
-        "notification": Notification.objects.create(
-            recipient=world.admin, event="sla.warning", title="t"
-        ).pk,
-        "webhook": webhook.pk,
-        "delivery": WebhookDelivery.objects.create(webhook=webhook, event="ping", payload={}).pk,
-        "calendar": calendar.pk,
-        "policy": SlaPolicy.objects.create(name="标准", calendar=calendar).pk,
-        "incident": MajorIncident.objects.create(title="机房断电").pk,
-        "account": Account.objects.create(name="甲公司").pk,
-        "departments": world.finance.pk,
-        "employees": employee.pk,
-        "teams": team.pk,
-        "key-roles": KeyRole.objects.create(
-            department=world.finance, name="值班", primary=employee
-        ).pk,
-        "services": ServiceFactory(department=world.finance).pk,
-        "relations": InternalRelation.objects.create(
-            supplier_department=world.finance,
-            customer_department=world.support,
-            relation_type=RelationType.FUNCTIONAL,
-        ).pk,
-        "interfaces": InterfaceAssignment.objects.create(
-            requesting_department=world.support, supplier_department=world.finance, person=employee
-        ).pk,
-    }
+    from kehu.churn.tests.factories import churn_objects
+    from kehu.dossier.tests.factories import dossier_objects
+
+    return (
+        feedback_objects(world)
+        | dossier_objects(world)
+        | {
+            "mailbox": mailbox.pk,
+            "received": received.pk,
+            "ticket": ticket.pk,
+            "attachment": attachment.pk,
+            "support_department": world.support.pk,
+            "notification": Notification.objects.create(
+                recipient=world.admin, event="sla.warning", title="t"
+            ).pk,
+            "webhook": webhook.pk,
+            "delivery": WebhookDelivery.objects.create(
+                webhook=webhook, event="ping", payload={}
+            ).pk,
+            "calendar": calendar.pk,
+            "policy": SlaPolicy.objects.create(name="标准", calendar=calendar).pk,
+            "incident": MajorIncident.objects.create(title="机房断电").pk,
+            "account": Account.objects.create(name="甲公司").pk,
+            **handover_matrix_objects(world),
+            **usage_matrix_objects(),
+            **churn_objects(world),
+            "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
+            "contact": factories.contact("丙公司").pk,
+            "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
+            "tag": ticket.tags.create(name="账单导出").name,
+            "departments": world.finance.pk,
+            "employees": employee.pk,
+            "teams": team.pk,
+            "key-roles": KeyRole.objects.create(
+                department=world.finance, name="值班", primary=employee
+            ).pk,
+            "services": ServiceFactory(department=world.finance).pk,
+            "relations": InternalRelation.objects.create(
+                supplier_department=world.finance,
+                customer_department=world.support,
+                relation_type=RelationType.FUNCTIONAL,
+            ).pk,
+            "interfaces": InterfaceAssignment.objects.create(
+                requesting_department=world.support,
+                supplier_department=world.finance,
+                person=employee,
+            ).pk,
+        }
+    )
 
 
 def _url(name: str, kind: str, world, objects) -> str:
@@ -331,6 +436,16 @@ API_ROUTES = [
     ("get", "/api/feedback/callbacks"),
     ("get", "/api/notify/webhooks"),
     ("get", "/api/incidents"),
+    ("get", "/api/usage/alerts"),
+    ("get", "/api/churn"),
+    ("get", "/api/churn/report"),
+    ("get", "/api/handover"),
+    ("get", "/api/segments/rules"),
+    ("post", "/api/segments/recompute"),
+    ("get", "/api/dossier/entries"),
+    ("get", "/api/dossier/visits"),
+    ("get", "/api/customers/accounts"),
+    ("get", "/api/customers/custom-fields"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]

@@ -1,0 +1,31 @@
+"""``{% load customer_care %}{% customer_care_nav %}``: the links of the customer-care pages
+(accounts, visits, usage alerts, segments, handovers, churn, the requirement compass), each
+shown only to the roles that may open it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from kehu.access.models import Role
+from kehu.access.permissions import is_admin, roles_of
+from kehu.churn.rules import can_see_report
+from kehu.desk.rules import is_desk_staff
+
+register = template.Library()
+
+# Roles that read dossiers across accounts (owners and team members read their own accounts').
+DOSSIER_ROLES = frozenset({Role.ADMIN, Role.AFTER_SALES, Role.AUDITOR, Role.ACCOUNT_MANAGER})
+
+
+@register.inclusion_tag("customers/_care_nav.html", takes_context=True)
+def customer_care_nav(context: dict[str, Any]) -> dict[str, Any]:
+    user = context.get("user")
+    roles = roles_of(user)
+    return {
+        "reads_dossiers": bool(roles & DOSSIER_ROLES),
+        "desk_staff": is_desk_staff(user),
+        "churn_report": can_see_report(user),
+        "admin": is_admin(user),
+    }
