@@ -1,19 +1,21 @@
 """Telling the account's owner and after-sales that a churn review was opened.
 
-The notifications go to the inbox (kehu.notify's Notification rows, without a ticket); each is
-written in its recipient's language. Called after the review's transaction commits.
+Through kehu.notify.notices: inbox (and email if the person asked for it), each in its
+recipient's language. Called after the review's transaction commits.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from kehu.access.models import Role, User
 from kehu.churn.models import ChurnReview, ReviewKind
-from kehu.notify.models import EmailState, Notification
+from kehu.notify import notices
+from kehu.notify.models import Notification
 
 EVENT_OPENED = "churn.review_opened"
 
@@ -37,25 +39,14 @@ def notify_review_opened(review_id: int, *, actor_id: int | None = None) -> list
     if review is None:
         return []
     url = reverse("churn:detail", args=[review.pk])
-    created = []
-    for user in recipients_of(review):
-        if user.pk == actor_id:
-            continue
-        with override(user.language):
-            title = _("Churn review %(ref)s opened: %(account)s (%(kind)s)") % {
-                "ref": review.reference,
-                "account": review.account.name,
-                "kind": ReviewKind(review.kind).label,
-            }
-            body = _("Noticed on %(date)s.") % {"date": review.noticed_on.isoformat()}
-        created.append(
-            Notification(
-                recipient=user,
-                event=EVENT_OPENED,
-                title=title[:300],
-                body=body,
-                url=url,
-                email_state=EmailState.SKIPPED,
-            )
-        )
-    return Notification.objects.bulk_create(created)
+
+    def text(user: Any) -> tuple[str, str]:
+        title = _("Churn review %(ref)s opened: %(account)s (%(kind)s)") % {
+            "ref": review.reference,
+            "account": review.account.name,
+            "kind": ReviewKind(review.kind).label,
+        }
+        return title, _("Noticed on %(date)s.") % {"date": review.noticed_on.isoformat()}
+
+    people = [user for user in recipients_of(review) if user.pk != actor_id]
+    return notices.notify_users(event=EVENT_OPENED, users=people, text=text, url=url)

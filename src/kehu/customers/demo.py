@@ -339,8 +339,37 @@ def build_accounts_demo() -> dict[str, int]:
                     )
                 )
         Contact.objects.bulk_create(contacts)
+        _complete_desk_accounts(owners, exclude=set(plans))
     return {
         "accounts": Account.objects.count(),
         "contacts": Contact.objects.count(),
         "custom_fields": CustomField.objects.count(),
     }
+
+
+def _complete_desk_accounts(owners: list[Employee], *, exclude: set[str]) -> None:
+    """The service desk's demo accounts (the ones with tickets) get an owner, a tenure and a
+    credit limit too, so their pages show whole dossiers. Only blanks are filled."""
+    rng = random.Random(SEED + 1)  # noqa: S311 — demo data, not secrets
+    bare = list(
+        Account.objects.exclude(name__in=exclude)
+        .filter(owner__isnull=True, customer_since__isnull=True)
+        .order_by("pk")
+    )
+    for n, account in enumerate(bare):
+        account.owner = owners[n % len(owners)] if owners else None
+        account.customer_since = ANCHOR - timedelta(days=rng.randint(400, 6 * 365))
+        account.credit_limit = _credit(rng, account.level)
+    Account.objects.bulk_update(bare, ["owner", "customer_since", "credit_limit"])
+    Ownership.objects.bulk_create(
+        [
+            Ownership(
+                account=a,
+                owner_id=a.owner_id,
+                started_at=timezone.make_aware(datetime.combine(a.customer_since, time(9))),
+                reason="客户建档",
+            )
+            for a in bare
+            if a.owner_id and a.customer_since
+        ]
+    )

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Upper
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import BilingualNameMixin, VersionedModel
@@ -252,7 +252,7 @@ class TimelineEntry(models.Model):
         COMPLAINT = "complaint", _("Complaint")
         USAGE_ALERT = "usage_alert", _("Usage alert")
         SEGMENT = "segment", _("Segment change")
-        VISIT = "visit", _("Visit")
+        VISIT = "visit", pgettext_lazy("to a customer", "Visit")
         OWNER = "owner", _("Owner change")
         CHURN = "churn", _("Churn review")
         INCIDENT = "incident", _("Major incident")

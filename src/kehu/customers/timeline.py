@@ -37,10 +37,12 @@ def phrase(msgid: str, /, **params: Any) -> Phrase:
     return Phrase(msgid, {k: v if isinstance(v, Promise) else str(v) for k, v in params.items()})
 
 
-def _both(text: str | Phrase) -> tuple[str, str]:
-    """(Chinese or as-given wording, English wording or '' when the same)."""
+def wordings(text: str | Phrase) -> tuple[str, str]:
+    """(Chinese or as-given wording, English wording or '' when the same) — for callers that
+    write TimelineEntry rows in bulk instead of through ``record``."""
     if isinstance(text, Phrase):
-        return text.render("zh-hans"), text.render("en")
+        chinese, english = text.render("zh-hans"), text.render("en")
+        return chinese, "" if english == chinese else english
     return str(text), ""
 
 
@@ -56,8 +58,8 @@ def record(
     url: str = "",
     restricted: bool = False,
 ) -> TimelineEntry:
-    title_zh, title_en = _both(title)
-    summary_zh, summary_en = _both(summary)
+    title_zh, title_en = wordings(title)
+    summary_zh, summary_en = wordings(summary)
     entry, _created = TimelineEntry.objects.update_or_create(
         source=source,
         kind=kind,

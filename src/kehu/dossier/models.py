@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import VersionedModel
 from kehu.desk.models.tickets import attachment_storage
@@ -173,7 +174,7 @@ class Visit(VersionedModel):
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("status", "Done")
         CANCELLED = "cancelled", _("Cancelled")
 
     account = models.ForeignKey(

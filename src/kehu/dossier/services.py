@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kehu.core.concurrency import StaleVersionError, save_if_current
 from kehu.core.markdown import plain_summary
@@ -141,9 +142,19 @@ def _record_entry(entry: DossierEntry, actor: Any) -> None:
         else TimelineEntry.Kind.DOSSIER
     )
     timeline.forget(source=source)  # the kind follows the section
-    title = f"{Section(entry.section).label}: {entry.title}"
     if entry.status:
-        title += f" ({EventStatus(entry.status).label})"
+        title = timeline.phrase(
+            gettext_noop("%(section)s: %(title)s (%(status)s)"),
+            section=Section(entry.section).label,
+            title=entry.title,
+            status=EventStatus(entry.status).label,
+        )
+    else:
+        title = timeline.phrase(
+            gettext_noop("%(section)s: %(title)s"),
+            section=Section(entry.section).label,
+            title=entry.title,
+        )
     timeline.record(
         account_id=entry.account_id,
         kind=kind,
@@ -318,13 +329,17 @@ def _check_visit(account: Account, fields: dict[str, Any], many: dict[str, Any])
 
 
 def _record_visit(visit: Visit, actor: Any) -> None:
-    kind_label = Visit.Kind(visit.kind).label
     timeline.record(
         account_id=visit.account_id,
         kind=TimelineEntry.Kind.VISIT,
         source=f"dossier.visit:{visit.pk}",
         occurred_at=_at(visit.day),
-        title=f"{kind_label} ({Visit.Status(visit.status).label}): {visit.purpose}",
+        title=timeline.phrase(
+            gettext_noop("%(kind)s (%(status)s): %(purpose)s"),
+            kind=Visit.Kind(visit.kind).label,
+            status=Visit.Status(visit.status).label,
+            purpose=visit.purpose,
+        ),
         summary=plain_summary(visit.summary),
         actor=actor,
         url=reverse("dossier:visit-detail", args=[visit.pk]),

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import VersionedModel
 
@@ -61,7 +62,7 @@ class HandoverItem(VersionedModel):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         IN_PROGRESS = "in_progress", _("In progress")
-        DONE = "done", _("Done")
+        DONE = "done", pgettext_lazy("status", "Done")
 
     handover = models.ForeignKey(
         Handover, verbose_name=_("handover"), on_delete=models.CASCADE, related_name="items"

@@ -13,15 +13,14 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from kehu.core.concurrency import StaleVersionError
 from kehu.customers.models import Account
 from kehu.customers.services import account_change_owner
 from kehu.handover.models import Handover, HandoverItem
 from kehu.handover.rules import ALL_ITEM_FIELDS
-from kehu.notify import quiet
-from kehu.notify.models import EmailState, Notification
+from kehu.notify import notices
+from kehu.notify.models import Notification
 from kehu.org.models import Employee
 
 MAX_TEXT = 20000
@@ -148,40 +147,18 @@ def _start(
 
 def handover_notify(*, handover_id: int) -> list[Notification]:
     """Tell each new owner which accounts they took over, and ask the previous owner for the
-    background of each (inbox, and email by the notification channel's working hours)."""
+    background of each (inbox, and email by their preference and working hours)."""
     handover = Handover.objects.select_related("from_employee__user").get(pk=handover_id)
     items = list(handover.items.select_related("account", "new_owner__user"))
     url = reverse("handover:detail", args=[handover.pk])
     by_owner: dict[int, list[HandoverItem]] = defaultdict(list)
     for item in items:
         by_owner[item.new_owner_id].append(item)
-    now = timezone.now()
     notes: list[Notification] = []
-
-    def add(user: Any, title: str, body: str) -> None:
-        wants_mail = bool(user.email)
-        notes.append(
-            Notification(
-                recipient=user,
-                event=EVENT,
-                title=title[:300],
-                body=body,
-                url=url,
-                email_state=EmailState.PENDING if wants_mail else EmailState.SKIPPED,
-                send_after=quiet.email_send_after(user, now=now, urgent=False)
-                if wants_mail
-                else None,
-            )
-        )
-
     for owned in by_owner.values():
-        user = owned[0].new_owner.user
-        if user is None or not user.is_active:
-            continue
-        with override(user.language):
-            names = ", ".join(str(item.account) for item in owned)
-            add(
-                user,
+
+        def taken_over(user: Any, owned: list[HandoverItem] = owned) -> tuple[str, str]:
+            return (
                 _("%(ref)s: you are the new owner of %(count)s accounts from %(employee)s")
                 % {
                     "ref": handover.reference,
@@ -189,21 +166,25 @@ def handover_notify(*, handover_id: int) -> list[Notification]:
                     "employee": handover.from_employee,
                 },
                 _("%(accounts)s. Plan the first in-person visit and read the background notes.")
-                % {"accounts": names},
+                % {"accounts": ", ".join(str(item.account) for item in owned)},
             )
-    previous = handover.from_employee.user
-    if previous is not None and previous.is_active:
-        with override(previous.language):
-            add(
-                previous,
-                _("%(ref)s: please write the background of the %(count)s accounts you hand over")
-                % {"ref": handover.reference, "count": len(items)},
-                _(
-                    "History, key people at the customer, sensitivities and open items: %(accounts)s."
-                )
-                % {"accounts": ", ".join(str(item.account) for item in items)},
-            )
-    return Notification.objects.bulk_create(notes)
+
+        notes += notices.notify_users(
+            event=EVENT, users=[owned[0].new_owner.user], text=taken_over, url=url
+        )
+
+    def background_wanted(user: Any) -> tuple[str, str]:
+        return (
+            _("%(ref)s: please write the background of the %(count)s accounts you hand over")
+            % {"ref": handover.reference, "count": len(items)},
+            _("History, key people at the customer, sensitivities and open items: %(accounts)s.")
+            % {"accounts": ", ".join(str(item.account) for item in items)},
+        )
+
+    notes += notices.notify_users(
+        event=EVENT, users=[handover.from_employee.user], text=background_wanted, url=url
+    )
+    return notes
 
 
 def _item_errors(item: HandoverItem, today: date) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ from kehu.desk.signals import EVENTS
 
 
 class Event(models.TextChoices):
-    """The ticket events people are told about (webhooks may subscribe to every event)."""
+    """The events people are told about (webhooks may subscribe to every ticket event)."""
 
     CREATED = "ticket.created", _("New ticket in my queue")
     ASSIGNED = "ticket.assigned", _("A ticket is assigned to me")
@@ -21,6 +21,10 @@ class Event(models.TextChoices):
     TRANSFERRED = "ticket.transferred", _("A ticket is moved to my department")
     SLA_WARNING = "sla.warning", _("SLA early warning")
     SLA_ESCALATION = "sla.escalation", _("SLA escalation")
+    # Not ticket events: the customer dossier's notices (kehu.notify.notices).
+    SWING_ALERT = "usage.swing_alert", _("Usage or spend of my accounts swings")
+    HANDOVER = "handover.assigned", _("Accounts are handed over to me or by me")
+    CHURN_REVIEW = "churn.review_opened", _("A churn review is opened on my accounts")
 
 
 # Everything goes to the inbox; email only for what needs a person's attention soon.
@@ -31,6 +35,8 @@ EMAIL_BY_DEFAULT = frozenset(
         Event.MESSAGE_ADDED,
         Event.SLA_WARNING,
         Event.SLA_ESCALATION,
+        Event.SWING_ALERT,
+        Event.HANDOVER,
     }
 )
 

@@ -23,8 +23,10 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from kehu.customers.models import Account, Segment, SegmentChange, TimelineEntry
+from kehu.customers.timeline import Phrase, phrase, wordings
 from kehu.segments.models import SegmentRule
 from kehu.usage.models import UsageRecord
 
@@ -238,22 +240,36 @@ class Result:
     unmatched: int = 0
 
 
+def segment_line(change: SegmentChange) -> tuple[Phrase, Phrase]:
+    """Title and summary of a segment change's timeline line, in both languages."""
+    none = gettext_lazy("none")
+    title = phrase(
+        gettext_noop("Segment: %(old)s → %(new)s"),
+        old=Segment(change.old_segment).label if change.old_segment else none,
+        new=Segment(change.new_segment).label if change.new_segment else none,
+    )
+    if change.source == SegmentChange.Source.RULE:
+        summary = phrase(gettext_noop("Rule: %(rule)s"), rule=change.rule_name)
+    elif change.source == SegmentChange.Source.OVERRIDE:
+        summary = phrase(gettext_noop("Set by hand: %(reason)s"), reason=change.reason)
+    else:
+        summary = phrase(
+            gettext_noop("Override withdrawn; rule: %(rule)s"), rule=change.rule_name or "-"
+        )
+    return title, summary
+
+
 def segment_timeline_entry(change: SegmentChange, when: datetime) -> TimelineEntry:
     """The account-timeline line of a segment change (segments are base facts: not restricted)."""
-    old = Segment(change.old_segment).label if change.old_segment else _("none")
-    new = Segment(change.new_segment).label if change.new_segment else _("none")
-    if change.source == SegmentChange.Source.RULE:
-        summary = _("Rule: %(rule)s") % {"rule": change.rule_name}
-    elif change.source == SegmentChange.Source.OVERRIDE:
-        summary = _("Set by hand: %(reason)s") % {"reason": change.reason}
-    else:
-        summary = _("Override withdrawn; rule: %(rule)s") % {"rule": change.rule_name or "-"}
+    title, summary = (wordings(text) for text in segment_line(change))
     return TimelineEntry(
         account_id=change.account_id,
         kind=TimelineEntry.Kind.SEGMENT,
         occurred_at=when,
-        title=(_("Segment: %(old)s → %(new)s") % {"old": old, "new": new})[:300],
-        summary=summary[:500],
+        title=title[0][:300],
+        title_en=title[1][:300],
+        summary=summary[0][:500],
+        summary_en=summary[1][:500],
         actor=change.changed_by,
         source=f"segments.change:{change.pk}",
         restricted=False,

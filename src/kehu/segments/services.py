@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from kehu.core.concurrency import StaleVersionError, save_if_current
 from kehu.customers import timeline
-from kehu.customers.models import Account, Segment, SegmentChange
+from kehu.customers.models import Account, Segment, SegmentChange, TimelineEntry
 from kehu.segments import engine
 from kehu.segments.models import SegmentRule, SegmentRun
 
@@ -86,14 +86,14 @@ def segments_daily_run(*, today: date | None = None) -> engine.Result | None:
 
 
 def _record(change: SegmentChange, when: datetime) -> None:
-    line = engine.segment_timeline_entry(change, when)
+    title, summary = engine.segment_line(change)
     timeline.record(
-        account_id=line.account_id,
-        kind=line.kind,
-        source=line.source,
+        account_id=change.account_id,
+        kind=TimelineEntry.Kind.SEGMENT,
+        source=f"segments.change:{change.pk}",
         occurred_at=when,
-        title=line.title,
-        summary=line.summary,
+        title=title,
+        summary=summary,
         actor=change.changed_by,
     )
 

@@ -78,7 +78,7 @@ def test_edits_make_numbered_revisions_and_status_changes_show_on_the_timeline(w
     ]
     assert revisions[1].author == world.admin and revisions[1].body == "压测完成"
     line = TimelineEntry.objects.get(source=f"dossier.entry:{entry.pk}")
-    assert "Closed" in line.title
+    assert "Closed" in line.title_en and "已关闭" in line.title
 
 
 def test_saving_unchanged_text_adds_no_revision(world, account):
@@ -151,7 +151,7 @@ def test_visit_planned_then_done_with_follow_ups(world, account, contact):
     assert overdue.is_overdue() and not undated.is_overdue()
     line.refresh_from_db()
     assert timezone.localtime(line.occurred_at).date() == today - timedelta(days=1)
-    assert "Done" in line.title
+    assert "Done" in line.title_en
 
     done = services.follow_up_complete(overdue, actor=world.after_sales)
     assert done.done_at is not None and not done.is_overdue()
