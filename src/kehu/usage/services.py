@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -19,11 +18,6 @@ from kehu.core.concurrency import save_if_current
 from kehu.core.services import object_create, object_update
 from kehu.customers.models import TimelineEntry
 from kehu.usage.models import Product, SwingAlert, SwingRule
-
-# The notify app's event name for swing alerts (kehu.notify.models.Event lists ticket events;
-# preferences stored under this name are honoured).
-ALERT_EVENT = "usage.swing_alert"
-
 
 # --- products and rules --------------------------------------------------------------------------
 
@@ -126,9 +120,8 @@ def alerts_announce(alerts: Sequence[SwingAlert], *, now: datetime | None = None
     """
     if not alerts:
         return
-    from kehu.notify.delivery import deliver_due
-    from kehu.notify.models import EmailState, Notification, Preference
-    from kehu.notify.quiet import email_send_after
+    from kehu.notify import notices
+    from kehu.notify.models import Event
     from kehu.usage.swings import occurred_at
 
     now = now or timezone.now()
@@ -157,39 +150,16 @@ def alerts_announce(alerts: Sequence[SwingAlert], *, now: datetime | None = None
         )
     TimelineEntry.objects.bulk_create(lines, batch_size=2000, ignore_conflicts=True)
     after_sales, owners = _recipients(alerts)
-    people = {u.pk: u for u in [*after_sales, *owners.values()]}
-    stored = {
-        p.user_id: (p.inbox, p.email)
-        for p in Preference.objects.filter(user_id__in=list(people), event=ALERT_EVENT)
-    }
-    send_after = {}
-    rows = []
+    deliveries = []
     for alert in alerts:
         told = {u.pk: u for u in after_sales}
         owner = owners.get(alert.account.owner_id or 0)
         if owner is not None:
             told[owner.pk] = owner
-        for user in told.values():
-            inbox, email = stored.get(user.pk, (True, True))
-            wants_mail = email and bool(user.email)
-            if not (inbox or wants_mail):
-                continue
-            if wants_mail and user.pk not in send_after:
-                send_after[user.pk] = email_send_after(user, now=now, urgent=False)
-            with override(user.language or settings.LANGUAGE_CODE):
-                title, body = alert_title(alert), alert_summary(alert)
-            rows.append(
-                Notification(
-                    recipient=user,
-                    event=ALERT_EVENT,
-                    title=title[:300],
-                    body=body,
-                    url=reverse("usage:account", args=[alert.account_id]),
-                    in_inbox=inbox,
-                    email_state=EmailState.PENDING if wants_mail else EmailState.SKIPPED,
-                    send_after=send_after.get(user.pk) if wants_mail else None,
-                )
-            )
-    Notification.objects.bulk_create(rows, batch_size=2000)
-    if any(n.send_after is not None and n.send_after <= now for n in rows):
-        transaction.on_commit(lambda: deliver_due.enqueue())
+        url = reverse("usage:account", args=[alert.account_id])
+
+        def text(user: Any, alert: SwingAlert = alert) -> tuple[str, str]:
+            return alert_title(alert), alert_summary(alert)
+
+        deliveries += [(user, url, text) for user in told.values()]
+    notices.notify(event=Event.SWING_ALERT, notices=deliveries)

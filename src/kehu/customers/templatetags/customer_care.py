@@ -11,6 +11,7 @@ from django import template
 from kehu.access.models import Role
 from kehu.access.permissions import is_admin, roles_of
 from kehu.churn.rules import can_see_report
+from kehu.customers.rules import KEEPERS
 from kehu.desk.rules import is_desk_staff
 
 register = template.Library()
@@ -28,4 +29,5 @@ def customer_care_nav(context: dict[str, Any]) -> dict[str, Any]:
         "desk_staff": is_desk_staff(user),
         "churn_report": can_see_report(user),
         "admin": is_admin(user),
+        "keeper": bool(roles & KEEPERS) or is_admin(user),
     }
