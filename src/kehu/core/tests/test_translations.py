@@ -18,9 +18,7 @@ def test_every_message_has_a_chinese_translation():
         if message.id
         and (
             message.fuzzy
-            or not (
-                message.string if isinstance(message.string, str) else all(message.string)
-            )
+            or not (message.string if isinstance(message.string, str) else all(message.string))
         )
     ]
     assert untranslated == []
