@@ -5,7 +5,7 @@ from ninja import NinjaAPI
 from kehu.access.api import router as access_router
 from kehu.churn.api import router as churn_router
 from kehu.compass.api import router as compass_router
-from kehu.core.api import SessionAuth, TokenAuth, install_error_handlers, throttles
+from kehu.core.api import SessionAuth, TextParser, TokenAuth, install_error_handlers, throttles
 from kehu.customers.api import router as customers_router
 from kehu.desk.api import router as desk_router
 from kehu.desk.search_api import router as desk_search_router
@@ -33,6 +33,7 @@ api = NinjaAPI(
     auth=[TokenAuth(), SessionAuth()],
     throttle=throttles(),
     urls_namespace="api",
+    parser=TextParser(),
 )
 install_error_handlers(api)
 api.add_router("/", access_router)

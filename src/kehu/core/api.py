@@ -10,17 +10,58 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field as ModelField
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import CursorPagination
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
+from ninja.types import DictStrAny
 from pydantic import Field
 
 from kehu.access.services import api_token_authenticate
 from kehu.audit.context import set_actor
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.services import DeletionBlocked
+
+NUL_MESSAGE = "Text must not contain NUL (\\u0000) characters."
+
+
+def _nul_paths(value: Any, path: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        found = [(*path, key) for key in value if isinstance(key, str) and "\x00" in key]
+        for key, item in value.items():
+            found += _nul_paths(item, (*path, key))
+        return found
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _nul_paths(item, (*path, index))]
+    return []
+
+
+class TextParser(Parser):
+    """JSON and query parsing that refuses NUL characters with a 422 naming the field:
+    PostgreSQL cannot store them, and no person types them."""
+
+    def parse_body(self, request: HttpRequest) -> DictStrAny:
+        data = super().parse_body(request)
+        self._refuse_nul(data, "body")
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> DictStrAny:
+        parsed = super().parse_querydict(data, list_fields, request)
+        self._refuse_nul(parsed, "query")
+        return parsed
+
+    @staticmethod
+    def _refuse_nul(data: Any, where: str) -> None:
+        paths = _nul_paths(data, (where,))
+        if paths:
+            raise ValidationError([{"loc": path, "msg": NUL_MESSAGE} for path in paths])
 
 
 class FieldError(Schema):
@@ -138,6 +179,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, ValidationError):  # TextParser refused the body's text
+            return invalid_input(request, exc.__cause__)
         codes = {400: "bad_request", 405: "method_not_allowed", 429: "throttled"}
         return _error(api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
 

@@ -348,19 +348,25 @@ def build_accounts_demo() -> dict[str, int]:
 
 
 def _complete_desk_accounts(owners: list[Employee], *, exclude: set[str]) -> None:
-    """The service desk's demo accounts (the ones with tickets) get an owner, a tenure and a
-    credit limit too, so their pages show whole dossiers. Only blanks are filled."""
+    """The service desk's demo accounts (the ones with tickets) get a tenure, a credit limit,
+    an owner if they have none, and their ownership history, so their pages show whole
+    dossiers. Only blanks are filled."""
     rng = random.Random(SEED + 1)  # noqa: S311 — demo data, not secrets
     bare = list(
-        Account.objects.exclude(name__in=exclude)
-        .filter(owner__isnull=True, customer_since__isnull=True)
-        .order_by("pk")
+        Account.objects.exclude(name__in=exclude).filter(customer_since__isnull=True).order_by("pk")
     )
     for n, account in enumerate(bare):
-        account.owner = owners[n % len(owners)] if owners else None
+        if account.owner_id is None and owners:
+            account.owner = owners[n % len(owners)]
         account.customer_since = ANCHOR - timedelta(days=rng.randint(400, 6 * 365))
-        account.credit_limit = _credit(rng, account.level)
+        if not account.credit_limit:
+            account.credit_limit = _credit(rng, account.level)
     Account.objects.bulk_update(bare, ["owner", "customer_since", "credit_limit"])
+    held = set(
+        Ownership.objects.filter(account__in=bare, ended_at=None).values_list(
+            "account_id", flat=True
+        )
+    )
     Ownership.objects.bulk_create(
         [
             Ownership(
@@ -370,6 +376,6 @@ def _complete_desk_accounts(owners: list[Employee], *, exclude: set[str]) -> Non
                 reason="客户建档",
             )
             for a in bare
-            if a.owner_id and a.customer_since
+            if a.owner_id and a.customer_since and a.pk not in held
         ]
     )

@@ -402,7 +402,9 @@ def visit_update(
             fields[name] = fields[name].strip()
     with transaction.atomic():
         current = (
-            Visit.objects.select_related("account", "ticket").select_for_update().get(pk=visit.pk)
+            Visit.objects.select_related("account", "ticket")
+            .select_for_update(of=("self",))
+            .get(pk=visit.pk)
         )
         if current.version != expected_version:
             raise StaleVersionError(current)

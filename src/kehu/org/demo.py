@@ -211,8 +211,14 @@ def _upsert(model: type[Any], lookup: dict[str, Any], **values: Any) -> Any:
     return obj
 
 
-def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str, int]:
-    """Create or refresh the demo organisation; returns counts of what exists afterwards."""
+def build_demo(
+    progress: Callable[[str], None] = lambda step: None, *, dossier: bool = True
+) -> dict[str, int]:
+    """Create or refresh the demo organisation; returns counts of what exists afterwards.
+
+    ``dossier=False`` leaves out the customer dossier's 220 accounts with two years of usage
+    (most of the time the demo takes), for tests that need only the organisation and the desk.
+    """
     with audit_context(channel=Channel.SYSTEM), transaction.atomic():
         departments: dict[str, Department] = {}
         for code, zh, en, parent, description in DEPARTMENTS:
@@ -376,7 +382,7 @@ def build_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str,
         build_mail_demo()
         ticket_count = Ticket.objects.count()
         progress("tickets")
-        account_count = _build_customer_demo(progress)
+        account_count = _build_customer_demo(progress) if dossier else 0
     return {
         "departments": Department.objects.count(),
         "employees": Employee.objects.count(),

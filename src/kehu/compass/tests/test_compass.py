@@ -92,7 +92,7 @@ def test_dossier_facts_are_only_for_dossier_readers(world, group):
 
     api = client_for(world.after_sales).get(f"/api/compass/tickets/{group['root'].pk}").json()
     by_name = {c["account"]: c for c in api["customers"]}
-    assert by_name["青木物流"]["usage_30_days"][0]["quantity"] == "40"
+    assert Decimal(by_name["青木物流"]["usage_30_days"][0]["quantity"]) == 40
     assert by_name["青木物流"]["architecture_note"] == "混合云架构"
 
 

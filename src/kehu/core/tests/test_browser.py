@@ -23,11 +23,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser_page(live_server, monkeypatch):
+def demo_dossier() -> bool:
+    """Whether the browser tests' demo includes the customer dossier (override per module)."""
+    return False
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch, demo_dossier):
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
     # around it are still synchronous and safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    build_demo()
+    build_demo(dossier=demo_dossier)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS

@@ -8,6 +8,11 @@ from kehu.customers.models import Account, TimelineEntry
 from kehu.org.demo import DEMO_PASSWORD
 
 
+@pytest.fixture
+def demo_dossier() -> bool:
+    return True  # the account page needs the dossier's demo: usage, visits, segments
+
+
 def _busy_demo_account() -> Account:
     """A strategic demo account with usage, dossier and visit lines on its timeline."""
     return (

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_desk_has_tickets_in_every_state_and_a_working_portal_user():
-    counts = build_demo()
+    counts = build_demo(dossier=False)
     assert counts["tickets"] >= 10
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert {
