@@ -42,9 +42,7 @@ def test_the_demo_has_200_bilingual_accounts_with_two_years_of_usage_and_dossier
     assert Account.objects.exclude(segment="").count() == Account.objects.count()
     assert Handover.objects.exists()
 
-    busiest = (
-        TimelineEntry.objects.values("account").annotate(n=Count("id")).order_by("-n").first()
-    )
+    busiest = TimelineEntry.objects.values("account").annotate(n=Count("id")).order_by("-n").first()
     assert busiest["n"] >= 20  # a page worth reading
 
     again = build_demo()
