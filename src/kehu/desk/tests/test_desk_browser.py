@@ -4,7 +4,11 @@ customer sees the reply (and never the internal note) and closes the ticket."""
 import pytest
 from django.conf import settings
 
-from kehu.core.tests.test_browser import ARTIFACTS, browser_page  # noqa: F401  (fixture)
+from kehu.core.tests.test_browser import (  # noqa: F401  (fixtures)
+    ARTIFACTS,
+    browser_page,
+    demo_dossier,
+)
 from kehu.desk.models import Ticket
 from kehu.org.demo import DEMO_PASSWORD
 

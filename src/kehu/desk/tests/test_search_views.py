@@ -133,7 +133,11 @@ def test_the_api_filters_and_rejects_unknown_values(world, portal_contacts, afte
 @pytest.mark.parametrize("query", ODD_QUERIES)
 def test_the_api_survives_odd_queries(world, portal_contacts, query):
     response = client_for(world.customer_a).get("/api/desk/search", {"q": query})
-    assert response.status_code == 200
+    if "\x00" in query:  # refused at the API's edge, naming the parameter
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "q"
+    else:
+        assert response.status_code == 200
 
 
 def test_page_and_api_say_when_more_tickets_match_than_are_counted(
