@@ -159,7 +159,7 @@ def prepare(items: int) -> dict[str, Any]:
     return {"account_id": account.pk, "timeline_lines": lines, "demo_seconds": round(demo_s, 1)}
 
 
-OLDER_LINK = re.compile(rb'hx-get="([^"]*timeline[^"]*)"')
+OLDER_LINK = re.compile(rb'hx-get="([^"]*timeline/\?before=[^"]*)"')
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], account_id: int) -> dict[str, Any]:
