@@ -30,7 +30,7 @@ from kehu.churn.forms import (
 from kehu.churn.models import TRANSITIONS, ChurnFollowUp, ChurnReview, ReviewStatus
 from kehu.churn.rules import can_see_report
 from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import apply_model_errors, form_page
+from kehu.core.forms import form_page, post_action_target, refused_form
 from kehu.core.tabular import write_csv, write_xlsx
 from kehu.customers.models import Account
 from kehu.customers.rules import can_edit_dossier, can_view_dossier
@@ -166,11 +166,7 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _action(request: HttpRequest, pk: int) -> ChurnReview | HttpResponse:
-    """The review for a POST action: authorised first (404/403), then the method is checked."""
-    review = access_object(request.user, ChurnReview, pk, action=CHANGE)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return review
+    return post_action_target(request, ChurnReview, pk)
 
 
 def _refused(
@@ -180,11 +176,7 @@ def _refused(
     name: str,
     exc: StaleVersionError | ValidationError,
 ) -> HttpResponse:
-    if isinstance(exc, StaleVersionError):
-        form.add_error(None, str(exc))
-        return _detail(request, review, 409, **{name: form})
-    apply_model_errors(form, exc)
-    return _detail(request, review, 422, **{name: form})
+    return refused_form(_detail, request, review, form, name, exc)
 
 
 @login_required

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
+from kehu.access.permissions import CHANGE, access_object
 from kehu.core.concurrency import StaleVersionError
+
+M = TypeVar("M", bound=Model)
 
 
 def apply_model_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -49,3 +52,29 @@ def form_page(
             messages.success(request, message % {"object": obj})
             return redirect(done(obj))
     return render(request, template, {**context, "form": form})
+
+
+def post_action_target(request: HttpRequest, model: type[M], pk: int) -> M | HttpResponse:
+    """The object of a POST-only action: authorised first (404/403, so a GET learns nothing
+    it may not see), then the method is checked (405)."""
+    obj = access_object(request.user, model, pk, action=CHANGE)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return obj
+
+
+def refused_form(
+    detail: Callable[..., HttpResponse],
+    request: HttpRequest,
+    obj: Any,
+    form: forms.BaseForm,
+    name: str,
+    exc: StaleVersionError | ValidationError,
+) -> HttpResponse:
+    """Re-render an object's page with the failed action's form: 409 when someone saved the
+    object in between, 422 with the errors on the form otherwise."""
+    if isinstance(exc, StaleVersionError):
+        form.add_error(None, str(exc))
+        return detail(request, obj, 409, **{name: form})
+    apply_model_errors(form, exc)
+    return detail(request, obj, 422, **{name: form})

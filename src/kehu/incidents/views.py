@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import ADD, CHANGE, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import apply_model_errors
+from kehu.core.forms import apply_model_errors, post_action_target, refused_form
 from kehu.customers.models import Account
 from kehu.incidents import selectors, services
 from kehu.incidents.forms import (
@@ -144,11 +144,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _action(request: HttpRequest, pk: int) -> MajorIncident | HttpResponse:
-    """The incident for a POST action: authorised first (404/403), then the method is checked."""
-    incident = access_object(request.user, MajorIncident, pk, action=CHANGE)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return incident
+    return post_action_target(request, MajorIncident, pk)
 
 
 def _refused(
@@ -158,11 +154,7 @@ def _refused(
     name: str,
     exc: StaleVersionError | ValidationError,
 ) -> HttpResponse:
-    if isinstance(exc, StaleVersionError):
-        form.add_error(None, str(exc))
-        return _detail(request, incident, 409, **{name: form})
-    apply_model_errors(form, exc)
-    return _detail(request, incident, 422, **{name: form})
+    return refused_form(_detail, request, incident, form, name, exc)
 
 
 @login_required
