@@ -46,7 +46,7 @@ def wordings(text: str | Phrase) -> tuple[str, str]:
     return str(text), ""
 
 
-def record(
+def _row(
     *,
     account_id: int,
     kind: str,
@@ -60,20 +60,74 @@ def record(
 ) -> TimelineEntry:
     title_zh, title_en = wordings(title)
     summary_zh, summary_en = wordings(summary)
+    return TimelineEntry(
+        source=source,
+        kind=kind,
+        account_id=account_id,
+        occurred_at=occurred_at,
+        title=title_zh[:300],
+        title_en=title_en[:300],
+        summary=summary_zh[:500],
+        summary_en=summary_en[:500],
+        actor=actor if getattr(actor, "pk", None) else None,
+        url=url[:300],
+        restricted=restricted,
+    )
+
+
+_UPDATED = [
+    "account",
+    "occurred_at",
+    "title",
+    "title_en",
+    "summary",
+    "summary_en",
+    "actor",
+    "url",
+    "restricted",
+]
+
+
+_UPDATED_ATTRIBUTES = [f"{f}_id" if f in ("account", "actor") else f for f in _UPDATED]
+
+
+def record_many(lines: list[dict[str, Any]]) -> None:
+    """``record`` for many facts in one statement (each dict holds ``record``'s arguments)."""
+    TimelineEntry.objects.bulk_create(
+        [_row(**line) for line in lines],
+        update_conflicts=True,
+        unique_fields=["source", "kind"],
+        update_fields=_UPDATED,
+    )
+
+
+def record(
+    *,
+    account_id: int,
+    kind: str,
+    source: str,
+    occurred_at: datetime,
+    title: str | Phrase,
+    summary: str | Phrase = "",
+    actor: Any = None,
+    url: str = "",
+    restricted: bool = False,
+) -> TimelineEntry:
+    row = _row(
+        account_id=account_id,
+        kind=kind,
+        source=source,
+        occurred_at=occurred_at,
+        title=title,
+        summary=summary,
+        actor=actor,
+        url=url,
+        restricted=restricted,
+    )
     entry, _created = TimelineEntry.objects.update_or_create(
         source=source,
         kind=kind,
-        defaults={
-            "account_id": account_id,
-            "occurred_at": occurred_at,
-            "title": title_zh[:300],
-            "title_en": title_en[:300],
-            "summary": summary_zh[:500],
-            "summary_en": summary_en[:500],
-            "actor": actor if getattr(actor, "pk", None) else None,
-            "url": url[:300],
-            "restricted": restricted,
-        },
+        defaults={f: getattr(row, f) for f in _UPDATED_ATTRIBUTES},
     )
     return entry
 

@@ -18,6 +18,7 @@ from kehu.customers import timeline
 from kehu.customers.models import TimelineEntry
 from kehu.desk.models import Status, Ticket
 from kehu.desk.priority import TicketType
+from kehu.desk.signals import TicketEvent, of_kind
 
 logger = logging.getLogger(__name__)
 
@@ -63,32 +64,41 @@ def entry_fields(ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def sync_ticket(ticket_id: int) -> None:
-    """Make the ticket's timeline line match the ticket (or remove it if it has no account)."""
-    ticket = (
-        Ticket.objects.filter(pk=ticket_id)
-        .only("pk", "subject", "ticket_type", "status", "created_at", "account_id")
-        .first()
-    )
-    source = source_of(ticket_id)
-    if ticket is None or ticket.account_id is None:
-        timeline.forget(source=source)
-        return
-    fields = entry_fields(ticket)
+def sync_tickets(ticket_ids: list[int]) -> None:
+    """Make the tickets' timeline lines match the tickets (removing the line of a ticket that
+    has no account, or no longer exists), in a fixed number of statements."""
+    found = {
+        t.pk: t
+        for t in Ticket.objects.filter(pk__in=ticket_ids).only(
+            "pk", "subject", "ticket_type", "status", "created_at", "account_id"
+        )
+    }
+    kept = [found[pk] for pk in dict.fromkeys(ticket_ids) if pk in found and found[pk].account_id]
+    gone = [source_of(pk) for pk in ticket_ids if pk not in found or not found[pk].account_id]
+    if gone:
+        TimelineEntry.objects.filter(source__in=gone).delete()
+    lines = [entry_fields(ticket) for ticket in kept]
     # The type may have changed (question → complaint): drop the line of the other kind.
-    TimelineEntry.objects.filter(source=source).exclude(kind=fields["kind"]).delete()
-    timeline.record(**fields)
+    for kind in KINDS:
+        other = [line["source"] for line in lines if line["kind"] != kind]
+        if other:
+            TimelineEntry.objects.filter(source__in=other, kind=kind).delete()
+    if lines:
+        timeline.record_many(lines)
 
 
-def on_ticket_event(
-    sender: Any, *, event: str, ticket: Ticket, data: dict[str, Any], **_: Any
-) -> None:
-    """``ticket_event`` receiver (runs after the ticket's transaction committed)."""
-    if event not in TRACKED_EVENTS:
+def sync_ticket(ticket_id: int) -> None:
+    sync_tickets([ticket_id])
+
+
+def on_ticket_events(sender: Any, *, events: list[TicketEvent], **_: Any) -> None:
+    """``ticket_events`` receiver (runs after the tickets' transaction committed)."""
+    ids = [e.ticket.pk for e in of_kind(events, TRACKED_EVENTS)]
+    if not ids:
         return
     try:
         with transaction.atomic():
-            sync_ticket(ticket.pk)
+            sync_tickets(ids)
     except DatabaseError:
         # The ticket change is committed; a missing timeline line must not fail the request.
-        logger.exception("could not put ticket %s on its account's timeline", ticket.pk)
+        logger.exception("could not put tickets %s on their accounts' timelines", ids)

@@ -10,12 +10,11 @@ class DeskConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from kehu.desk import account_timeline, models, rules  # noqa: F401  (rules: permissions)
-        from kehu.desk.search import on_ticket_event
-        from kehu.desk.signals import ticket_event
+        from kehu.desk import account_timeline, models, rules, search  # noqa: F401  (rules: permissions)
+        from kehu.desk.signals import ticket_events
 
-        ticket_event.connect(on_ticket_event, dispatch_uid="kehu.desk.search")
-        ticket_event.connect(account_timeline.on_ticket_event, dispatch_uid="kehu.desk.timeline")
+        ticket_events.connect(search.on_ticket_events, dispatch_uid="kehu.desk.search")
+        ticket_events.connect(account_timeline.on_ticket_events, dispatch_uid="kehu.desk.timeline")
 
         # Intervals and days are not audited one by one: the calendar's "schedule" field carries
         # the whole schedule, so its history shows each change in one place.

@@ -38,6 +38,7 @@ from kehu.access.models import Role
 from kehu.access.permissions import is_staff_member, roles_of
 from kehu.desk.models import Message, Ticket, TicketSearchDocument
 from kehu.desk.rules import is_desk_staff, visible_tickets
+from kehu.desk.signals import TicketEvent, of_kind
 
 logger = logging.getLogger(__name__)
 
@@ -124,26 +125,47 @@ def _document_fields(
     }
 
 
-def index_ticket(ticket_id: int) -> None:
-    """Bring one ticket's search document up to date with its subject, messages and tags."""
+def index_tickets(ticket_ids: Iterable[int]) -> None:
+    """Bring the tickets' search documents up to date with their subjects, messages and tags."""
+    wanted = sorted(set(ticket_ids))
     with transaction.atomic():
-        # The row lock makes indexers of one ticket take turns, so the last one to write has
+        # The row locks make indexers of one ticket take turns, so the last one to write has
         # read everything committed before it: no stale document overwrites a fresher one.
-        ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
-        if ticket is None:
+        # Locked in id order, so two indexers of overlapping sets cannot deadlock.
+        found = list(Ticket.objects.select_for_update().filter(pk__in=wanted).order_by("pk"))
+        if not found:
             return
-        fields = _document_fields(
-            ticket,
-            ticket.tags.values_list("name", flat=True),
-            ticket.messages.order_by("created_at", "id").values_list("kind", "body"),
-        )
-        # One upsert statement instead of a read, a savepoint and a write.
+        ids = [t.pk for t in found]
+        tags: dict[int, list[str]] = {}
+        for ticket_id, name in Ticket.tags.through.objects.filter(ticket_id__in=ids).values_list(
+            "ticket_id", "tag__name"
+        ):
+            tags.setdefault(ticket_id, []).append(name)
+        messages: dict[int, list[tuple[str, str]]] = {}
+        for ticket_id, kind, body in (
+            Message.objects.filter(ticket_id__in=ids)
+            .order_by("ticket_id", "created_at", "id")
+            .values_list("ticket_id", "kind", "body")
+        ):
+            messages.setdefault(ticket_id, []).append((kind, body))
+        documents = [
+            TicketSearchDocument(
+                ticket_id=t.pk,
+                **_document_fields(t, tags.get(t.pk, []), messages.get(t.pk, [])),
+            )
+            for t in found
+        ]
+        # One upsert statement instead of a read, a savepoint and a write per ticket.
         TicketSearchDocument.objects.bulk_create(
-            [TicketSearchDocument(ticket_id=ticket_id, **fields)],
+            documents,
             update_conflicts=True,
             unique_fields=["ticket"],
-            update_fields=[*fields, "updated_at"],
+            update_fields=["subject_tokens", "public_tokens", "internal_tokens", "updated_at"],
         )
+
+
+def index_ticket(ticket_id: int) -> None:
+    index_tickets([ticket_id])
 
 
 INDEXED_EVENTS = frozenset(
@@ -151,22 +173,21 @@ INDEXED_EVENTS = frozenset(
 )
 
 
-def on_ticket_event(
-    sender: Any, *, event: str, ticket: Ticket, data: dict[str, Any], **_: Any
-) -> None:
-    """``ticket_event`` receiver: reindex the ticket (and a merge's target) after the change."""
-    if event not in INDEXED_EVENTS:
+def on_ticket_events(sender: Any, *, events: list[TicketEvent], **_: Any) -> None:
+    """``ticket_events`` receiver: reindex the tickets (and merges' targets) after the change."""
+    ids = []
+    for happened in of_kind(events, INDEXED_EVENTS):
+        ids.append(happened.ticket.pk)
+        if happened.event == "ticket.merged" and happened.data.get("into"):
+            ids.append(happened.data["into"])
+    if not ids:
         return
-    ids = [ticket.pk]
-    if event == "ticket.merged" and data.get("into"):
-        ids.append(data["into"])
-    for pk in ids:
-        try:
-            index_ticket(pk)
-        except DatabaseError:
-            # The change itself is committed; a missed index update is repaired by
-            # ``kehu manage reindex_tickets`` and must not turn a saved reply into an error page.
-            logger.exception("could not index ticket %s for search", pk)
+    try:
+        index_tickets(ids)
+    except DatabaseError:
+        # The change itself is committed; a missed index update is repaired by
+        # ``kehu manage reindex_tickets`` and must not turn a saved reply into an error page.
+        logger.exception("could not index tickets %s for search", ids)
 
 
 def reindex_tickets(*, batch_size: int = 500) -> int:
@@ -177,34 +198,13 @@ def reindex_tickets(*, batch_size: int = 500) -> int:
         batch = list(
             Ticket.objects.filter(pk__gt=last_id)
             .order_by("pk")
-            .only("pk", "subject")
-            .prefetch_related("tags")[:batch_size]
+            .values_list("pk", flat=True)[:batch_size]
         )
         if not batch:
             break
-        messages: dict[int, list[tuple[str, str]]] = {}
-        for ticket_id, kind, body in (
-            Message.objects.filter(ticket__in=batch)
-            .order_by("ticket_id", "created_at", "id")
-            .values_list("ticket_id", "kind", "body")
-        ):
-            messages.setdefault(ticket_id, []).append((kind, body))
-        documents = [
-            TicketSearchDocument(
-                ticket=t,
-                **_document_fields(t, (tag.name for tag in t.tags.all()), messages.get(t.pk, [])),
-            )
-            for t in batch
-        ]
-        with transaction.atomic():
-            TicketSearchDocument.objects.bulk_create(
-                documents,
-                update_conflicts=True,
-                unique_fields=["ticket"],
-                update_fields=["subject_tokens", "public_tokens", "internal_tokens", "updated_at"],
-            )
+        index_tickets(batch)
         done += len(batch)
-        last_id = batch[-1].pk
+        last_id = batch[-1]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             # Rebuild the FTS5 table from its content table, whatever state it was in.

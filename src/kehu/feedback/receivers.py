@@ -8,16 +8,19 @@ from typing import Any
 from django.db import transaction
 from django.dispatch import receiver
 
-from kehu.desk.signals import ticket_event
+from kehu.desk.signals import TicketEvent, of_kind, ticket_events
 from kehu.feedback import services
 
 logger = logging.getLogger(__name__)
 
 
-@receiver(ticket_event, dispatch_uid="feedback.surveys")
-def on_ticket_event(sender: Any, *, event: str, ticket: Any, **kwargs: Any) -> None:
-    if event not in ("ticket.resolved", "ticket.reopened"):
-        return
+@receiver(ticket_events, dispatch_uid="feedback.surveys")
+def on_ticket_events(sender: Any, *, events: list[TicketEvent], **kwargs: Any) -> None:
+    for happened in of_kind(events, {"ticket.resolved", "ticket.reopened"}):
+        _survey(happened.event, happened.ticket)
+
+
+def _survey(event: str, ticket: Any) -> None:
     # The ticket change is already committed: a survey that cannot go out must not turn the
     # agent's successful "resolve" into an error page.
     try:

@@ -10,10 +10,10 @@ class MailConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from kehu.desk.signals import ticket_event
+        from kehu.desk.signals import ticket_events
         from kehu.mail import models, outbound, rules  # noqa: F401  (rules register permissions)
 
-        ticket_event.connect(outbound.on_ticket_event, dispatch_uid="kehu.mail")
+        ticket_events.connect(outbound.on_ticket_events, dispatch_uid="kehu.mail")
         # Who changed which mailbox setting; the password never enters the history.
         auditlog.register(
             models.Mailbox,

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django_tasks import task
 
 from kehu.desk.models import Channel, Message, Ticket
+from kehu.desk.signals import TicketEvent
 from kehu.mail.models import BouncedAddress, InboundMail, Mailbox, OutboundMail
 
 log = logging.getLogger(__name__)
@@ -196,13 +197,16 @@ def send_outbound(outbound_id: int) -> bool:
     return send(outbound_id)
 
 
-def on_ticket_event(
-    sender: Any, *, event: str, ticket: Ticket, data: dict[str, Any], **_: Any
-) -> None:
-    """``ticket_event`` receiver: a public staff reply goes to an email requester by email."""
-    if event != "ticket.message_added" or data.get("kind") != Message.Kind.PUBLIC:
-        return
-    message_id = data.get("message_id")
+def on_ticket_events(sender: Any, *, events: list[TicketEvent], **_: Any) -> None:
+    """``ticket_events`` receiver: a public staff reply goes to an email requester by email."""
+    for happened in events:
+        if happened.event == "ticket.message_added" and (
+            happened.data.get("kind") == Message.Kind.PUBLIC
+        ):
+            _mail_reply(happened.data.get("message_id"))
+
+
+def _mail_reply(message_id: Any) -> None:
     if not isinstance(message_id, int):
         return
     message = Message.objects.select_related("ticket__contact").filter(pk=message_id).first()

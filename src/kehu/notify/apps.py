@@ -10,9 +10,9 @@ class NotifyConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from kehu.desk.signals import ticket_event
+        from kehu.desk.signals import ticket_events
         from kehu.notify import models, receivers, rules  # noqa: F401  (rules register permissions)
 
-        ticket_event.connect(receivers.on_ticket_event, dispatch_uid="kehu.notify")
+        ticket_events.connect(receivers.on_ticket_events, dispatch_uid="kehu.notify")
         # Who changed which endpoint and subscriptions; the secret never enters the history.
         auditlog.register(models.Webhook, include_fields=["name", "url", "events", "is_active"])

@@ -19,6 +19,7 @@ from kehu.access.models import User
 from kehu.core.services import object_create, object_update
 from kehu.desk.models import Message, Target, Ticket
 from kehu.desk.priority import Priority
+from kehu.desk.signals import TicketEvent
 from kehu.mail import outbound as mail_outbound
 from kehu.notify import quiet, recipients, webhooks
 from kehu.notify.delivery import deliver_due
@@ -82,15 +83,6 @@ def preferences_save(*, user: Any, choices: dict[str, tuple[bool, bool]]) -> lis
                 user=user, event=event, defaults={"inbox": inbox, "email": email}
             )
     return preferences_for(user)
-
-
-def _choices_for(users: list[User], event: str) -> dict[int, tuple[bool, bool]]:
-    stored = {
-        p.user_id: (p.inbox, p.email)
-        for p in Preference.objects.filter(user__in=users, event=event)
-    }
-    default = (True, event in EMAIL_BY_DEFAULT)
-    return {u.pk: stored.get(u.pk, default) for u in users}
 
 
 # --- from events to notifications --------------------------------------------------------------
@@ -182,68 +174,130 @@ def notify_event(
     now: datetime | None = None,
 ) -> list[Notification]:
     """Create the inbox notifications, queued emails and webhook deliveries for one event."""
-    data = data or {}
+    return notify_events([TicketEvent(event, ticket, actor, dict(data or {}))], now=now)
+
+
+def notify_events(events: list[TicketEvent], *, now: datetime | None = None) -> list[Notification]:
+    """``notify_event`` for many events at once: the tickets, people, messages, preferences and
+    webhooks they need are read once for the whole list."""
     now = now or timezone.now()
-    urgent = bool(data.get("urgent"))
     created: list[Notification] = []
+    deliveries: list[WebhookDelivery] = []
     with transaction.atomic():
-        current = (
-            Ticket.objects.select_related("department", "assignee", "account")
-            .filter(pk=ticket.pk)
-            .first()
-        ) or ticket
-        if event in Event.values:
-            message = recipients.message_of(data)
-            users = recipients.recipients(event, current, actor, data, message)
-            choices = _choices_for(users, event)
-            by_mail = _answered_by_mail(event, current)
-            for user in users:
-                inbox, email = choices[user.pk]
-                if email and by_mail and _is_requester(current, user):
-                    email = False  # the reply itself reaches them by email (kehu.mail)
-                if not (inbox or email):
-                    continue
-                with override(user.language):
-                    title, body = _text(event, current, actor, data, message, user)
-                wants_mail = email and bool(user.email)
-                created.append(
-                    Notification(
-                        recipient=user,
-                        event=event,
-                        ticket=current,
-                        title=title[:300],
-                        body=body,
-                        url=ticket_url(current.pk),
-                        urgent=urgent,
-                        in_inbox=inbox,
-                        email_state=EmailState.PENDING if wants_mail else EmailState.SKIPPED,
-                        send_after=(
-                            quiet.email_send_after(user, now=now, urgent=urgent)
-                            if wants_mail
-                            else None
-                        ),
-                    )
-                )
-            Notification.objects.bulk_create(created)
-        hooks = queue_webhooks(event, current, data, now=now)
-        if hooks or any(n.send_after is not None and n.send_after <= now for n in created):
+        current = Ticket.objects.select_related("department", "assignee", "account")
+        tickets = {t.pk: t for t in current.filter(pk__in={e.ticket.pk for e in events})}
+        known = [e for e in events if e.event in Event.values]
+        messages = recipients.messages_of(e.data for e in known)
+        directory = recipients.Directory().preload(
+            (e.event, tickets.get(e.ticket.pk, e.ticket), e.data) for e in known
+        )
+        told = [
+            (
+                happened,
+                tickets.get(happened.ticket.pk, happened.ticket),
+                messages.get(happened.data.get("message_id") or 0),
+            )
+            for happened in known
+        ]
+        told_users = [
+            recipients.recipients(h.event, ticket, h.actor, h.data, message, directory)
+            for h, ticket, message in told
+        ]
+        choices = _choices_for_events(
+            {
+                (user.pk, h.event)
+                for (h, _t, _m), users in zip(told, told_users, strict=True)
+                for user in users
+            }
+        )
+        for (happened, ticket, message), users in zip(told, told_users, strict=True):
+            created.extend(_notifications(happened, ticket, message, users, choices, now=now))
+        Notification.objects.bulk_create(created)
+        hooks = [w for w in Webhook.objects.filter(is_active=True) if w.events]
+        for happened in events:
+            ticket = tickets.get(happened.ticket.pk, happened.ticket)
+            deliveries.extend(
+                _webhook_deliveries(hooks, happened.event, ticket, happened.data, now)
+            )
+        WebhookDelivery.objects.bulk_create(deliveries)
+        if deliveries or any(n.send_after is not None and n.send_after <= now for n in created):
             _deliver_soon()
     return created
 
 
-def queue_webhooks(
-    event: str, ticket: Ticket | None, data: dict[str, Any], *, now: datetime
+def _choices_for_events(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[bool, bool]]:
+    """(user id, event) → (inbox, email), stored choices or the defaults."""
+    if not wanted:
+        return {}
+    stored = {
+        (p.user_id, p.event): (p.inbox, p.email)
+        for p in Preference.objects.filter(
+            user_id__in={u for u, _e in wanted}, event__in={e for _u, e in wanted}
+        )
+    }
+    return {
+        (user, event): stored.get((user, event), (True, event in EMAIL_BY_DEFAULT))
+        for user, event in wanted
+    }
+
+
+def _notifications(
+    happened: TicketEvent,
+    ticket: Ticket,
+    message: Message | None,
+    users: list[User],
+    choices: dict[tuple[int, str], tuple[bool, bool]],
+    *,
+    now: datetime,
+) -> list[Notification]:
+    urgent = bool(happened.data.get("urgent"))
+    by_mail: str | None = None  # asked only when the requester is among the people told
+    made = []
+    for user in users:
+        inbox, email = choices[(user.pk, happened.event)]
+        if email and _is_requester(ticket, user):
+            if by_mail is None:
+                by_mail = _answered_by_mail(happened.event, ticket)
+            if by_mail:
+                email = False  # the reply itself reaches them by email (kehu.mail)
+        if not (inbox or email):
+            continue
+        with override(user.language):
+            title, body = _text(
+                happened.event, ticket, happened.actor, happened.data, message, user
+            )
+        wants_mail = email and bool(user.email)
+        made.append(
+            Notification(
+                recipient=user,
+                event=happened.event,
+                ticket=ticket,
+                title=title[:300],
+                body=body,
+                url=ticket_url(ticket.pk),
+                urgent=urgent,
+                in_inbox=inbox,
+                email_state=EmailState.PENDING if wants_mail else EmailState.SKIPPED,
+                send_after=(
+                    quiet.email_send_after(user, now=now, urgent=urgent) if wants_mail else None
+                ),
+            )
+        )
+    return made
+
+
+def _webhook_deliveries(
+    hooks: list[Webhook], event: str, ticket: Ticket | None, data: dict[str, Any], now: datetime
 ) -> list[WebhookDelivery]:
-    """A pending delivery for every active webhook subscribed to ``event``."""
     # Few webhooks exist; filtering the event list here works alike on SQLite and PostgreSQL.
-    hooks = [w for w in Webhook.objects.filter(is_active=True) if event in (w.events or [])]
-    if not hooks:
+    subscribed = [hook for hook in hooks if event in (hook.events or [])]
+    if not subscribed:
         return []
     payload = webhooks.build_payload(event, ticket, data, now)
-    return WebhookDelivery.objects.bulk_create(
+    return [
         WebhookDelivery(webhook=hook, event=event, payload=payload, next_attempt_at=now)
-        for hook in hooks
-    )
+        for hook in subscribed
+    ]
 
 
 def _deliver_soon() -> None:

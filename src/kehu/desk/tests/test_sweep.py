@@ -12,7 +12,7 @@ from kehu.conftest import DepartmentFactory, EmployeeFactory
 from kehu.desk import services, sweep, tickets
 from kehu.desk.models import SlaEvent, Status, Target, Ticket
 from kehu.desk.services import EscalationSpec
-from kehu.desk.signals import ticket_event
+from kehu.desk.signals import ticket_events
 from kehu.desk.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +27,12 @@ CHAIN = [
 def announced():
     seen: list[tuple[str, int, dict]] = []
 
-    def receive(sender, event, ticket, actor, data, **kwargs):
-        if event.startswith("sla."):
-            seen.append((event, ticket.pk, data))
+    def receive(sender, events, **kwargs):
+        seen.extend((e.event, e.ticket.pk, e.data) for e in events if e.event.startswith("sla."))
 
-    ticket_event.connect(receive, weak=False)
+    ticket_events.connect(receive, weak=False)
     yield seen
-    ticket_event.disconnect(receive)
+    ticket_events.disconnect(receive)
 
 
 @pytest.fixture
