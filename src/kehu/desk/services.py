@@ -166,9 +166,14 @@ def priority_matrix() -> PriorityMatrix:
 
 def priority_for(impact: str, severity: str) -> str:
     """The priority the matrix gives to this impact and severity."""
+    return priority_from(priority_matrix().cells, impact, severity)
+
+
+def priority_from(cells: dict[str, str], impact: str, severity: str) -> str:
+    """``priority_for`` with the matrix's cells already read."""
     if impact not in Impact.values or severity not in Severity.values:
         raise ValidationError(_("Unknown impact or severity."))
-    return str(priority_matrix().cells.get(cell_key(impact, severity), Priority.NORMAL))
+    return str(cells.get(cell_key(impact, severity), Priority.NORMAL))
 
 
 def priority_matrix_update(*, expected_version: int, cells: dict[str, str]) -> PriorityMatrix:

@@ -45,7 +45,7 @@ from kehu.desk.models import (
     Transfer,
 )
 from kehu.desk.priority import TicketType
-from kehu.desk.services import priority_for
+from kehu.desk.services import priority_for, priority_from, priority_matrix
 from kehu.desk.signals import announce
 from kehu.org.models import Department, Employee, KeyRole, Service
 
@@ -102,8 +102,25 @@ _LOADED_RELATIONS = [
 ]
 
 
-def create_ticket(data: NewTicket, *, actor: Any) -> Ticket:
-    """Validate and open a ticket with its first message, assign it and start its clocks."""
+class _Intake:
+    """What validating and opening many tickets reads once: the priority matrix and each
+    department's custom fields."""
+
+    def __init__(self) -> None:
+        self.matrix = priority_matrix().cells
+        self._fields: dict[int, dict[str, CustomField]] = {}
+
+    def custom_fields(self, department: Department) -> dict[str, CustomField]:
+        if department.pk not in self._fields:
+            self._fields[department.pk] = _custom_fields(department)
+        return self._fields[department.pk]
+
+    def priority(self, impact: str, severity: str) -> str:
+        return priority_from(self.matrix, impact, severity)
+
+
+def _validated(data: NewTicket, intake: _Intake) -> dict[str, Any]:
+    """The cleaned custom values of a valid request; a ValidationError names what is wrong."""
     errors: dict[str, list[str]] = {}
     if not data.subject.strip():
         errors.setdefault("subject", []).append(_("A subject is needed."))
@@ -121,58 +138,103 @@ def create_ticket(data: NewTicket, *, actor: Any) -> Ticket:
         errors.setdefault("priority_reason", []).append(
             _("Say why the priority differs from the impact × severity matrix.")
         )
-    custom = _clean_custom_values(data.department, data.custom_values, errors)
+    custom = _clean_custom_values(intake.custom_fields(data.department), data.custom_values, errors)
     _check_files(data.attachments, errors)
     if errors:
         raise ValidationError(errors)
+    return custom
 
-    matrix_priority = priority_for(data.impact, data.severity)
-    overridden = bool(data.priority) and data.priority != matrix_priority
+
+def create_ticket(data: NewTicket, *, actor: Any) -> Ticket:
+    """Validate and open a ticket with its first message, assign it and start its clocks."""
+    return create_tickets([data], actor=actor)[0]
+
+
+def create_tickets(requests: Sequence[NewTicket], *, actor: Any) -> list[Ticket]:
+    """Open many tickets at once, all or none (a bulk intake such as a batch of mail): the
+    same rules as one at a time, with the configuration read once and the messages, clocks
+    and SLA figures written in one statement each. A ValidationError names what is wrong
+    with the first invalid request."""
+    intake = _Intake()
+    custom = [_validated(data, intake) for data in requests]
     with transaction.atomic():
-        ticket = Ticket(
-            subject=data.subject.strip(),
-            ticket_type=data.ticket_type,
-            channel=data.channel,
-            department=data.department,
-            category=data.category,
-            service=data.service,
-            impact=data.impact,
-            severity=data.severity,
-            priority=data.priority if data.priority and overridden else matrix_priority,
-            priority_reason=data.priority_reason.strip() if overridden else "",
-            contact=data.contact,
-            account=data.contact.account if data.contact else None,
-            requester_employee=data.requester_employee,
-            requesting_department=(
-                data.requester_employee.department if data.requester_employee else None
-            ),
-            custom_values=custom,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        assignees = _assignees_for(requests)
+        opened: list[Ticket] = []
+        for data, values, assignee in zip(requests, custom, assignees, strict=True):
+            matrix_priority = intake.priority(data.impact, data.severity)
+            overridden = bool(data.priority) and data.priority != matrix_priority
+            ticket = Ticket(
+                subject=data.subject.strip(),
+                ticket_type=data.ticket_type,
+                channel=data.channel,
+                department=data.department,
+                category=data.category,
+                service=data.service,
+                impact=data.impact,
+                severity=data.severity,
+                priority=data.priority if data.priority and overridden else matrix_priority,
+                priority_reason=data.priority_reason.strip() if overridden else "",
+                contact=data.contact,
+                account=data.contact.account if data.contact else None,
+                requester_employee=data.requester_employee,
+                requesting_department=(
+                    data.requester_employee.department if data.requester_employee else None
+                ),
+                custom_values=values,
+                assignee=assignee,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            # The related rows were passed in as loaded objects: no need to look each up again.
+            ticket.full_clean(exclude=_LOADED_RELATIONS, validate_unique=False)
+            ticket.save()  # one by one: the audit history records each creation
+            opened.append(ticket)
+        messages = Message.objects.bulk_create(
+            Message(
+                ticket=ticket,
+                kind=Message.Kind.PUBLIC,
+                author_id=_requester_user_id(ticket),
+                author_name=ticket.requester_name,
+                from_requester=True,
+                body=data.body.strip(),
+            )
+            for ticket, data in zip(opened, requests, strict=True)
         )
-        # The related rows were passed in as loaded objects: no need to look each up again.
-        ticket.full_clean(exclude=_LOADED_RELATIONS, validate_unique=False)
-        ticket.save()
-        message = Message.objects.create(
-            ticket=ticket,
-            kind=Message.Kind.PUBLIC,
-            author=_requester_user(ticket),
-            author_name=ticket.requester_name,
-            from_requester=True,
-            body=data.body.strip(),
-        )
-        _store_files(ticket, message, data.attachments, actor)
-        if data.tags:
-            ticket.tags.set(_tags(data.tags))
-        requester_user = _requester_user(ticket)
-        if requester_user is not None:
-            ticket.watchers.add(requester_user)
-        assignee = data.assignee or choose_assignee(data.department)
-        if assignee is not None:
-            ticket.assignee = effective_assignee(assignee)
-            Ticket.objects.filter(pk=ticket.pk).update(assignee=ticket.assignee)
-        clocks.recompute(ticket, new=True)
-        announce("ticket.created", ticket, actor)
-    return ticket
+        for ticket, message, data in zip(opened, messages, requests, strict=True):
+            _store_files(ticket, message, data.attachments, actor)
+            if data.tags:
+                ticket.tags.set(_tags(data.tags))
+            requester_user = _requester_user_id(ticket)
+            if requester_user is not None:
+                ticket.watchers.add(requester_user)
+        clocks.start(opened)
+        for ticket in opened:
+            announce("ticket.created", ticket, actor)
+    return opened
+
+
+def _assignees_for(requests: Sequence[NewTicket]) -> list[Employee | None]:
+    """Who takes each new ticket: the one asked for, else by its department's strategy."""
+    chosen: list[Employee | None] = [data.assignee for data in requests]
+    waiting: dict[int, list[int]] = {}
+    departments: dict[int, Department] = {}
+    for index, data in enumerate(requests):
+        if data.assignee is None:
+            waiting.setdefault(data.department.pk, []).append(index)
+            departments[data.department.pk] = data.department
+    # Departments in id order: two intakes locking the same ones cannot deadlock.
+    for department_id in sorted(waiting):
+        indexes = waiting[department_id]
+        for index, person in zip(
+            indexes, choose_assignees(departments[department_id], len(indexes)), strict=True
+        ):
+            chosen[index] = person
+    away: dict[int, Employee] = {}
+    for index, person in enumerate(chosen):
+        if person is not None:
+            if person.pk not in away:
+                away[person.pk] = effective_assignee(person)
+            chosen[index] = away[person.pk]
+    return chosen
 
 
 def _check_service(
@@ -203,6 +265,12 @@ def _requester_user(ticket: Ticket) -> Any:
     return ticket.requester_employee.user if ticket.requester_employee else None
 
 
+def _requester_user_id(ticket: Ticket) -> int | None:
+    if ticket.contact_id:
+        return ticket.contact.user_id  # type: ignore[union-attr]
+    return ticket.requester_employee.user_id if ticket.requester_employee else None
+
+
 def _tags(names: Iterable[str]) -> list[Tag]:
     cleaned = sorted({n.strip()[:50] for n in names if n and n.strip()})
     existing = {t.name: t for t in Tag.objects.filter(name__in=cleaned)}
@@ -212,10 +280,13 @@ def _tags(names: Iterable[str]) -> list[Tag]:
     return [existing[n] for n in cleaned]
 
 
+def _custom_fields(department: Department) -> dict[str, CustomField]:
+    return {f.key: f for f in CustomField.objects.filter(department=department)}
+
+
 def _clean_custom_values(
-    department: Department, values: dict[str, Any], errors: dict[str, list[str]]
+    fields: dict[str, CustomField], values: dict[str, Any], errors: dict[str, list[str]]
 ) -> dict[str, Any]:
-    fields = {f.key: f for f in CustomField.objects.filter(department=department)}
     cleaned: dict[str, Any] = {}
     for key in values:
         if key not in fields:
@@ -447,7 +518,7 @@ def update_ticket(
             )
         if "custom_values" in fields:
             fields["custom_values"] = _clean_custom_values(
-                current.department, fields["custom_values"] or {}, errors
+                _custom_fields(current.department), fields["custom_values"] or {}, errors
             )
         _apply_priority(current, fields, errors)
         if errors:
@@ -590,13 +661,17 @@ def queue_members(department: Department) -> list[Employee]:
 
 def choose_assignee(department: Department) -> Employee | None:
     """Pick an assignee by the department's strategy (None for manual queues)."""
+    return choose_assignees(department, 1)[0]
+
+
+def choose_assignees(department: Department, count: int) -> list[Employee | None]:
+    """Assignees for ``count`` new tickets of ``department``, as if they arrived one by one."""
     settings_row = desk_settings(department)
     strategy = settings_row.assignment_strategy
-    if strategy == AssignmentStrategy.MANUAL:
-        return None
-    members = queue_members(department)
+    members = queue_members(department) if strategy != AssignmentStrategy.MANUAL else []
     if not members:
-        return None
+        return [None] * count
+    chosen: list[Employee | None] = []
     if strategy == AssignmentStrategy.LEAST_LOAD:
         loads = dict(
             Ticket.objects.filter(assignee__in=members, status__in=OPEN_STATUSES)
@@ -604,13 +679,20 @@ def choose_assignee(department: Department) -> Employee | None:
             .annotate(n=Count("id"))
             .values_list("assignee_id", "n")
         )
-        return min(members, key=lambda p: (loads.get(p.pk, 0), p.pk))
+        for _n in range(count):
+            person = min(members, key=lambda p: (loads.get(p.pk, 0), p.pk))
+            loads[person.pk] = loads.get(person.pk, 0) + 1
+            chosen.append(person)
+        return chosen
     # Round robin: the next member after the last one served, under a row lock so two
     # simultaneous intakes do not pick the same person.
     locked = DeskSettings.objects.select_for_update().get(pk=settings_row.pk)
     last = locked.last_assigned_id or 0
-    chosen = next((p for p in members if p.pk > last), members[0])
-    DeskSettings.objects.filter(pk=locked.pk).update(last_assigned=chosen)
+    for _n in range(count):
+        person = next((p for p in members if p.pk > last), members[0])
+        last = person.pk
+        chosen.append(person)
+    DeskSettings.objects.filter(pk=locked.pk).update(last_assigned_id=last)
     return chosen
 
 
