@@ -182,32 +182,35 @@ def mail_ingest(
     import json
     from collections import Counter
 
-    from django.db import DatabaseError, transaction
+    from django.db import DatabaseError
 
     from kehu.mail import ingest, parsing
+    from kehu.mail.models import Mailbox
 
     data = sys.stdin.buffer.read()
     messages = ingest.split_mbox(data) if mbox else [data]
     outcomes: Counter[str] = Counter()
-    batch = 50  # one commit per 50 messages of an mbox; a repeat run skips what was stored
+    active = list(Mailbox.objects.filter(is_active=True).order_by("pk"))
+    batch = 100  # one transaction per 100 messages of an mbox; a repeat run skips what was stored
     try:
         for start in range(0, len(messages), batch):
-            with transaction.atomic():
-                for raw in messages[start : start + batch]:
-                    mail = parsing.parse(raw)
-                    target = ingest.mailbox_for_message(mail, mailbox)
-                    if target is None:
-                        console.print("[red]No active mailbox for this message; create one.[/red]")
-                        raise typer.Exit(EX_TEMPFAIL)
-                    record = ingest.ingest(raw, target, parsed=mail)
-                    outcomes[record.outcome] += 1
+            arrivals = []
+            for raw in messages[start : start + batch]:
+                mail = parsing.parse(raw)
+                target = ingest.mailbox_for_message(mail, mailbox, active)
+                if target is None:
+                    console.print("[red]No active mailbox for this message; create one.[/red]")
+                    raise typer.Exit(EX_TEMPFAIL)
+                arrivals.append(ingest.Arrival(raw, target, mail))
+            records = ingest.ingest_many(arrivals)
+            outcomes.update(record.outcome for record in records)
     except DatabaseError as error:
         console.print(f"[red]Not stored, try again later: {error}[/red]")
         raise typer.Exit(EX_TEMPFAIL) from error
     if mbox:
         print(json.dumps({"messages": len(messages), "outcomes": dict(outcomes)}))
     else:
-        print(json.dumps(ingest.summary(record), ensure_ascii=False))
+        print(json.dumps(ingest.summary(records[0]), ensure_ascii=False))
 
 
 @app.command()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import ssl
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError
 from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -23,7 +24,7 @@ from kehu.mail.models import Mailbox
 
 log = logging.getLogger(__name__)
 
-FETCH_BATCH = 50
+FETCH_BATCH = 100  # messages fetched, stored and marked together
 TIMEOUT_SECONDS = 60
 
 
@@ -89,18 +90,15 @@ def poll(
             batch = uids[start : start + FETCH_BATCH]
             # BODY.PEEK leaves \\Seen alone until the message is safely stored.
             fetched = client.fetch(batch, [b"BODY.PEEK[]"])
-            stored: list[int] = []
-            outcomes: dict[str, int] = {}
-            # One commit for the batch. If it fails, nothing of it is stored and nothing is
-            # marked: the next poll fetches the batch again.
-            with transaction.atomic():
-                for uid, data in fetched.items():
-                    raw = data.get(b"BODY[]")
-                    if not isinstance(raw, bytes):
-                        continue
-                    record = ingest.ingest(raw, mailbox, now=now)
-                    outcomes[record.outcome] = outcomes.get(record.outcome, 0) + 1
-                    stored.append(uid)
+            stored = [
+                uid for uid, data in fetched.items() if isinstance(data.get(b"BODY[]"), bytes)
+            ]
+            # One transaction for the batch. If it fails, nothing of it is stored and nothing
+            # is marked: the next poll fetches the batch again.
+            records = ingest.ingest_many(
+                [ingest.Arrival(fetched[uid][b"BODY[]"], mailbox) for uid in stored], now=now
+            )
+            outcomes = Counter(record.outcome for record in records)
             result.fetched += len(stored)
             for outcome, count in outcomes.items():
                 result.outcomes[outcome] = result.outcomes.get(outcome, 0) + count

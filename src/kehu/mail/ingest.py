@@ -12,6 +12,9 @@ import hashlib
 import mailbox as mbox_format
 import re
 import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePath
 from typing import Any
@@ -20,16 +23,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DataError, IntegrityError, ProgrammingError, transaction
-from django.db.models import F
+from django.db.models import Count, F, Min
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.access.models import User
 from kehu.customers.models import Account, Contact
 from kehu.desk import tickets
-from kehu.desk.models import Channel, Status, Ticket, TicketLink
+from kehu.desk.models import Channel, Message, Status, Ticket, TicketLink
 from kehu.desk.priority import TicketType
 from kehu.desk.rules import visible_tickets
+from kehu.desk.signals import batched
 from kehu.mail import parsing
 from kehu.mail.models import BouncedAddress, InboundMail, Mailbox, OutboundMail
 from kehu.mail.noise import Noise, classify
@@ -66,6 +71,15 @@ def dedupe_key(mail: parsing.ParsedMail, raw: bytes) -> str:
     return hashlib.sha256(f"{identity}\n{parsing.body_hash(raw)}".encode()).hexdigest()
 
 
+@dataclass
+class Arrival:
+    """One raw message for a mailbox; ``parsed`` when the caller has parsed it already."""
+
+    raw: bytes
+    mailbox: Mailbox
+    parsed: parsing.ParsedMail | None = None
+
+
 def ingest(
     raw: bytes,
     mailbox: Mailbox,
@@ -75,108 +89,300 @@ def ingest(
 ) -> InboundMail:
     """Store and act on one raw message; a repeat returns the record of the first delivery.
     ``parsed``: ``parsing.parse(raw)`` when the caller has it already."""
-    mail = parsed or parsing.parse(raw)
-    key = dedupe_key(mail, raw)
-    existing = InboundMail.objects.filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            record = InboundMail.objects.create(
-                mailbox=mailbox,
-                dedupe_key=key,
-                message_id=mail.message_id[:998],
-                sender=mail.sender[:320],
-                subject=mail.subject[:998],
-                raw=raw,
-                outcome=Outcome.REJECTED,
-            )
-            try:
-                with transaction.atomic():
-                    _act(record, mail, mailbox, now or timezone.now())
-            except (DataError, IntegrityError, ProgrammingError) as error:
-                # This message will never fit (a poison message): file it as unusable rather
-                # than failing on it at every poll. Lost connections and locks still propagate,
-                # and the message is tried again.
-                record.outcome, record.ticket, record.ticket_message = Outcome.REJECTED, None, None
-                record.detail = f"{type(error).__name__}: {error}"[:2000]
-            # Not the raw message again: it can be megabytes.
-            record.save(update_fields=["outcome", "detail", "ticket", "ticket_message"])
-    except IntegrityError:
-        # Another worker stored the same message a moment ago.
+    return ingest_many([Arrival(raw, mailbox, parsed)], now=now)[0]
+
+
+# Data the database refuses: the message will never fit (a poison message).
+_UNUSABLE = (DataError, IntegrityError, ProgrammingError)
+
+
+def ingest_many(arrivals: Sequence[Arrival], *, now: datetime | None = None) -> list[InboundMail]:
+    """Store and act on many messages in one transaction, set-at-a-time (the senders, threads
+    and rate limits are read once, the new tickets opened together), and deliver their ticket
+    events together after the commit. One record per arrival, in order; a repeat returns the
+    record of the first delivery.
+
+    If the batch fails on data the database refuses, or because another worker stored one of
+    its messages a moment ago, it is done again one message at a time, so one bad message
+    cannot hold back the others. Lost connections and locks propagate: nothing of the batch
+    is stored, and its source delivers it again.
+    """
+    now = now or timezone.now()
+    parsed = [a.parsed or parsing.parse(a.raw) for a in arrivals]
+    with batched():
+        try:
+            with transaction.atomic():
+                return _Batch(now).run(list(arrivals), parsed)
+        except (*_UNUSABLE, ValidationError) as error:
+            if len(arrivals) > 1:
+                return [
+                    ingest_many([Arrival(a.raw, a.mailbox, mail)], now=now)[0]
+                    for a, mail in zip(arrivals, parsed, strict=True)
+                ]
+            if isinstance(error, ValidationError):  # pragma: no cover - a batch of one keeps these
+                raise
+            return _file_unusable(arrivals[0], parsed[0], error)
+
+
+def _file_unusable(
+    arrival: Arrival, mail: parsing.ParsedMail, error: Exception
+) -> list[InboundMail]:
+    """Keep a message that cannot be acted on as rejected, rather than failing on it at every
+    poll; if another worker stored it meanwhile, that record."""
+    key = dedupe_key(mail, arrival.raw)
+    for _attempt in range(2):
         found = InboundMail.objects.filter(dedupe_key=key).first()
-        if found is None:
-            raise
-        return found
-    return record
+        if found is not None:
+            return [found]
+        record = _record(arrival, mail, key)
+        record.detail = f"{type(error).__name__}: {error}"[:2000]
+        try:
+            with transaction.atomic():
+                record.save()
+            return [record]
+        except IntegrityError:
+            continue  # stored by another worker a moment ago: found on the next look
+    raise error
 
 
-def _act(record: InboundMail, mail: parsing.ParsedMail, mailbox: Mailbox, now: datetime) -> None:
-    noise = classify(mail)
-    if noise == Noise.BOUNCE:
-        _bounce(record, mail)
-        return
-    if noise in (Noise.AUTO_REPLY, Noise.BULK):
-        record.outcome = Outcome.AUTO_REPLY if noise == Noise.AUTO_REPLY else Outcome.BULK
-        record.ticket = _threaded_ticket(mail, mailbox)
-        return
-    recent = InboundMail.objects.filter(
-        mailbox=mailbox, sender=mail.sender, received_at__gte=now - timedelta(hours=1)
-    ).exclude(pk=record.pk)
-    if mail.sender and recent.count() >= mailbox.sender_limit_per_hour:
-        record.outcome = Outcome.RATE_LIMITED
-        record.detail = _("More than %(limit)s messages from this sender within an hour.") % {
-            "limit": mailbox.sender_limit_per_hour
-        }
-        return
-    files, dropped = attachments_within_limits(mail)
-    if dropped:
-        record.detail = _("Attachments not taken: %(names)s") % {"names": "; ".join(dropped)}
-    try:
-        ticket = _threaded_ticket(mail, mailbox)
-        if ticket is not None:
-            _add_reply(record, mail, ticket, files)
-        else:
-            open_ticket(record, mail, mailbox, files)
-    except ValidationError as error:
-        record.outcome = Outcome.REJECTED
-        record.detail = "; ".join(error.messages)
+def _record(arrival: Arrival, mail: parsing.ParsedMail, key: str) -> InboundMail:
+    return InboundMail(
+        mailbox=arrival.mailbox,
+        dedupe_key=key,
+        message_id=mail.message_id[:998],
+        sender=mail.sender[:320],
+        subject=mail.subject[:998],
+        raw=arrival.raw,
+        outcome=Outcome.REJECTED,
+    )
 
 
-# --- threading ---------------------------------------------------------------------------------
+@dataclass
+class _Pending:
+    record: InboundMail
+    mail: parsing.ParsedMail
+    request: tickets.NewTicket
 
 
-def _threaded_ticket(mail: parsing.ParsedMail, mailbox: Mailbox) -> Ticket | None:
-    """The ticket a reply belongs to: by the Message-IDs it answers, then (when the mailbox
-    allows) by a ticket reference in the subject if the sender is one of the ticket's people."""
-    ids = [*reversed(mail.in_reply_to), *reversed(mail.references)]
-    if ids:
-        sent = OutboundMail.objects.filter(message_id__in=ids).values_list("ticket_id", flat=True)
-        received = InboundMail.objects.filter(message_id__in=ids, ticket__isnull=False).values_list(
-            "ticket_id", flat=True
+class _Batch:
+    """The work of one ``ingest_many`` transaction and what it has read so far."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.people = _People()
+        self.sent: dict[str, int] = {}  # Message-ID → ticket, for mail we sent
+        self.received: dict[str, int] = {}  # Message-ID → ticket, for mail we received
+        self.tickets: dict[int, Ticket] = {}
+        self.recent: Counter[tuple[int, str]] = Counter()  # (mailbox, sender) → last hour
+        self.pending: list[_Pending] = []
+        self.pending_ids: set[str] = set()
+
+    def run(self, arrivals: list[Arrival], parsed: list[parsing.ParsedMail]) -> list[InboundMail]:
+        keys = [dedupe_key(mail, a.raw) for a, mail in zip(arrivals, parsed, strict=True)]
+        stored = {r.dedupe_key: r for r in InboundMail.objects.filter(dedupe_key__in=set(keys))}
+        self._preload(parsed)
+        new: list[InboundMail] = []
+        for arrival, mail, key in zip(arrivals, parsed, keys, strict=True):
+            if key in stored:
+                continue
+            record = stored[key] = _record(arrival, mail, key)
+            self._act(record, mail, arrival.mailbox)
+            self.recent[(arrival.mailbox.pk, mail.sender)] += 1
+            if mail.message_id and record.ticket_id:
+                self.received.setdefault(mail.message_id, record.ticket_id)
+            new.append(record)
+        self._open_pending()
+        InboundMail.objects.bulk_create(new)
+        return [stored[key] for key in keys]
+
+    def _preload(self, parsed: list[parsing.ParsedMail]) -> None:
+        """Read at once what the messages' threading, senders and rate limits need."""
+        ids = {i for mail in parsed for i in (*mail.in_reply_to, *mail.references)}
+        ids |= {mail.bounce.original_message_id for mail in parsed if mail.bounce}
+        ids.discard("")
+        if ids:
+            self.sent.update(
+                OutboundMail.objects.filter(message_id__in=ids).values_list(
+                    "message_id", "ticket_id"
+                )
+            )
+            self.received.update(
+                InboundMail.objects.filter(message_id__in=ids, ticket__isnull=False)
+                .order_by("id")
+                .values_list("message_id", "ticket_id")
+            )
+        self._load_tickets({*self.sent.values(), *self.received.values()})
+        senders = {mail.sender for mail in parsed if mail.sender}
+        self.people.preload({*senders, *(a for mail in parsed for a in mail.cc)}, senders)
+        if senders:
+            self.recent.update(
+                {
+                    (mailbox_id, sender): count
+                    for mailbox_id, sender, count in InboundMail.objects.filter(
+                        sender__in=senders, received_at__gte=self.now - timedelta(hours=1)
+                    )
+                    .values_list("mailbox_id", "sender")
+                    .annotate(n=Count("id"))
+                    .values_list("mailbox_id", "sender", "n")
+                }
+            )
+
+    def _load_tickets(self, ids: set[int]) -> None:
+        wanted = ids - self.tickets.keys()
+        if wanted:
+            self.tickets.update(Ticket.objects.in_bulk(wanted))
+
+    def ticket(self, pk: int) -> Ticket | None:
+        self._load_tickets({pk})
+        return self.tickets.get(pk)
+
+    def _act(self, record: InboundMail, mail: parsing.ParsedMail, mailbox: Mailbox) -> None:
+        noise = classify(mail)
+        if noise == Noise.BOUNCE:
+            _bounce(record, mail, self)
+            return
+        if noise in (Noise.AUTO_REPLY, Noise.BULK):
+            record.outcome = Outcome.AUTO_REPLY if noise == Noise.AUTO_REPLY else Outcome.BULK
+            record.ticket = self.threaded_ticket(mail, mailbox)
+            return
+        if mail.sender and self.recent[(mailbox.pk, mail.sender)] >= mailbox.sender_limit_per_hour:
+            record.outcome = Outcome.RATE_LIMITED
+            record.detail = _("More than %(limit)s messages from this sender within an hour.") % {
+                "limit": mailbox.sender_limit_per_hour
+            }
+            return
+        files, dropped = attachments_within_limits(mail)
+        if dropped:
+            record.detail = _("Attachments not taken: %(names)s") % {"names": "; ".join(dropped)}
+        try:
+            ticket = self.threaded_ticket(mail, mailbox)
+            if ticket is not None:
+                _add_reply(record, mail, ticket, files, self.people)
+                return
+            request = new_ticket_request(record, mail, mailbox, files, self.people)
+        except ValidationError as error:
+            record.outcome = Outcome.REJECTED
+            record.detail = "; ".join(error.messages)
+            return
+        if request is not None:
+            self.pending.append(_Pending(record, mail, request))
+            if mail.message_id:
+                self.pending_ids.add(mail.message_id)
+
+    def _open_pending(self) -> None:
+        """Open the tickets new messages asked for, together."""
+        pending, self.pending, self.pending_ids = self.pending, [], set()
+        if not pending:
+            return
+        try:
+            opened = tickets.create_tickets([p.request for p in pending], actor=None)
+        except ValidationError as error:
+            if len(pending) > 1:
+                raise  # done again one by one: the bad one is rejected, the rest opened
+            pending[0].record.outcome = Outcome.REJECTED
+            pending[0].record.detail = "; ".join(error.messages)
+            return
+        first_messages = dict(
+            Message.objects.filter(ticket__in=opened)
+            .values("ticket_id")
+            .annotate(first=Min("id"))
+            .values_list("ticket_id", "first")
         )
-        found = [*sent, *received]
-        if found:
-            return _follow_merges(Ticket.objects.get(pk=found[0]))
-    if not mailbox.thread_by_subject:
-        return None
-    match = _REFERENCE.search(mail.subject)
-    if match is None:
-        return None
-    ticket = Ticket.objects.filter(pk=int(match.group(1))).first()
-    # A reference is easy to guess, a Message-ID is not: only the ticket's own people may
-    # write into it by subject.
-    if ticket is None or mail.sender not in _people_of(ticket):
-        return None
-    return _follow_merges(ticket)
+        for item, ticket in zip(pending, opened, strict=True):
+            item.record.outcome, item.record.ticket = Outcome.TICKET_CREATED, ticket
+            item.record.ticket_message_id = first_messages[ticket.pk]
+            self.tickets[ticket.pk] = ticket
+            if item.mail.message_id:
+                self.received.setdefault(item.mail.message_id, ticket.pk)
+            _add_watchers(ticket, item.mail.cc, self.people)
+
+    # --- threading -----------------------------------------------------------------------------
+
+    def threaded_ticket(self, mail: parsing.ParsedMail, mailbox: Mailbox) -> Ticket | None:
+        """The ticket a reply belongs to: by the Message-IDs it answers, then (when the
+        mailbox allows) by a ticket reference in the subject if the sender is one of the
+        ticket's people."""
+        ids = [*reversed(mail.in_reply_to), *reversed(mail.references)]
+        if self.pending_ids.intersection(ids):
+            self._open_pending()  # it answers a message of this batch: open that ticket first
+        found = next((self.sent[i] for i in ids if i in self.sent), None)
+        found = found or next((self.received[i] for i in ids if i in self.received), None)
+        if found is not None:
+            ticket = self.ticket(found)
+            if ticket is not None:
+                return self._follow_merges(ticket)
+        if not mailbox.thread_by_subject:
+            return None
+        match = _REFERENCE.search(mail.subject)
+        if match is None:
+            return None
+        ticket = self.ticket(int(match.group(1)))
+        # A reference is easy to guess, a Message-ID is not: only the ticket's own people may
+        # write into it by subject.
+        if ticket is None or mail.sender not in _people_of(ticket):
+            return None
+        return self._follow_merges(ticket)
+
+    def _follow_merges(self, ticket: Ticket) -> Ticket:
+        seen = {ticket.pk}
+        while ticket.merged_into_id and ticket.merged_into_id not in seen:
+            merged_into = self.ticket(ticket.merged_into_id)
+            if merged_into is None:
+                break
+            ticket = merged_into
+            seen.add(ticket.pk)
+        return ticket
 
 
-def _follow_merges(ticket: Ticket) -> Ticket:
-    seen = {ticket.pk}
-    while ticket.merged_into_id and ticket.merged_into_id not in seen:
-        ticket = Ticket.objects.get(pk=ticket.merged_into_id)
-        seen.add(ticket.pk)
-    return ticket
+class _People:
+    """Employees, contacts and sign-ins by email address (lower-cased), read for a whole batch
+    in one query each; an address not read before is looked up on its own."""
+
+    def __init__(self) -> None:
+        self.employees: dict[str, Employee | None] = {}
+        self.contacts: dict[str, Contact | None] = {}
+        self.users: dict[str, User | None] = {}
+
+    def preload(self, addresses: set[str], senders: set[str]) -> None:
+        wanted = {a.lower() for a in addresses if a} - self.users.keys()
+        if wanted:
+            self.users.update(dict.fromkeys(wanted))
+            for user in _by_email(User.objects.filter(is_active=True), wanted):
+                self.users[user.email.lower()] = self.users[user.email.lower()] or user
+        senders = {a.lower() for a in senders if a} - self.employees.keys()
+        if senders:
+            self.employees.update(dict.fromkeys(senders))
+            self.contacts.update(dict.fromkeys(senders))
+            for employee in _by_email(Employee.objects.select_related("department"), senders):
+                self.employees[employee.email.lower()] = (
+                    self.employees[employee.email.lower()] or employee
+                )
+            for contact in _by_email(Contact.objects.select_related("account"), senders):
+                self.contacts[contact.email.lower()] = (
+                    self.contacts[contact.email.lower()] or contact
+                )
+
+    def employee(self, address: str) -> Employee | None:
+        self.preload({address}, {address})
+        return self.employees.get(address.lower())
+
+    def contact(self, address: str) -> Contact | None:
+        self.preload({address}, {address})
+        return self.contacts.get(address.lower())
+
+    def user(self, address: str) -> User | None:
+        if not address:
+            return None
+        self.preload({address}, set())
+        return self.users.get(address.lower())
+
+
+def _by_email(rows: Any, addresses: set[str]) -> Any:
+    """``rows`` whose email is one of ``addresses`` whatever its case, in the model's order
+    (the first per address wins, as ``.first()`` would pick); served by Upper(email) indexes."""
+    return rows.annotate(email_upper=Upper("email")).filter(
+        email_upper__in=[a.upper() for a in addresses]
+    )
 
 
 def _people_of(ticket: Ticket) -> set[str]:
@@ -198,6 +404,7 @@ def _add_reply(
     mail: parsing.ParsedMail,
     ticket: Ticket,
     files: list[SimpleUploadedFile],
+    people: _People,
 ) -> None:
     body = mail.reply_text or _("(The message had no text.)")
     if ticket.status == Status.CLOSED:
@@ -221,14 +428,50 @@ def _add_reply(
         return
     record.ticket_message = tickets.add_message(
         ticket,
-        actor=_user_with_email(mail.sender),
+        actor=people.user(mail.sender),
         body=body,
         from_requester=True,
         author_name=mail.sender_name or mail.sender,
         attachments=files,
     )
     record.outcome, record.ticket = Outcome.REPLY_ADDED, ticket
-    _add_watchers(ticket, mail.cc)
+    _add_watchers(ticket, mail.cc, people)
+
+
+def new_ticket_request(
+    record: InboundMail,
+    mail: parsing.ParsedMail,
+    mailbox: Mailbox,
+    files: list[SimpleUploadedFile],
+    people: _People | None = None,
+    *,
+    create_contact: bool = False,
+) -> tickets.NewTicket | None:
+    """The ticket a new message asks for, or None when it is held (``create_contact``:
+    whatever the mailbox's policy for unknown senders, as when a held message is released)."""
+    people = people or _People()
+    employee = people.employee(mail.sender) if mail.sender else None
+    contact = None
+    if employee is None:
+        contact = people.contact(mail.sender) if mail.sender else None
+    if employee is None and contact is None:
+        hold = mailbox.unknown_senders == Mailbox.UnknownSenders.HOLD and not create_contact
+        if not mail.sender or hold:
+            record.outcome = Outcome.HELD
+            record.detail = _("Unknown sender: held for review.")
+            return None
+        contact = people.contacts[mail.sender.lower()] = _new_contact(mail)
+    return tickets.NewTicket(
+        subject=(mail.subject or _("(no subject)"))[:200],
+        body=mail.text.strip() or _("(The message had no text.)"),
+        department=mailbox.department,
+        channel=Channel.EMAIL,
+        # Mail from a colleague is an internal request to the mailbox's department.
+        ticket_type=TicketType.SERVICE_REQUEST if employee else TicketType.QUESTION,
+        contact=contact,
+        requester_employee=employee,
+        attachments=files,
+    )
 
 
 def open_ticket(
@@ -239,36 +482,17 @@ def open_ticket(
     *,
     create_contact: bool = False,
 ) -> None:
-    """Open the ticket a new message asks for (``create_contact``: whatever the mailbox's
-    policy for unknown senders, as when a held message is released)."""
-    employee = Employee.objects.filter(email__iexact=mail.sender).first() if mail.sender else None
-    contact = None
-    if employee is None:
-        contact = Contact.objects.filter(email__iexact=mail.sender).first() if mail.sender else None
-    if employee is None and contact is None:
-        hold = mailbox.unknown_senders == Mailbox.UnknownSenders.HOLD and not create_contact
-        if not mail.sender or hold:
-            record.outcome = Outcome.HELD
-            record.detail = _("Unknown sender: held for review.")
-            return
-        contact = _new_contact(mail)
-    ticket = tickets.create_ticket(
-        tickets.NewTicket(
-            subject=(mail.subject or _("(no subject)"))[:200],
-            body=mail.text.strip() or _("(The message had no text.)"),
-            department=mailbox.department,
-            channel=Channel.EMAIL,
-            # Mail from a colleague is an internal request to the mailbox's department.
-            ticket_type=TicketType.SERVICE_REQUEST if employee else TicketType.QUESTION,
-            contact=contact,
-            requester_employee=employee,
-            attachments=files,
-        ),
-        actor=None,
+    """Open the ticket a new message asks for now (see ``new_ticket_request``)."""
+    people = _People()
+    request = new_ticket_request(
+        record, mail, mailbox, files, people, create_contact=create_contact
     )
+    if request is None:
+        return
+    ticket = tickets.create_ticket(request, actor=None)
     record.outcome, record.ticket = Outcome.TICKET_CREATED, ticket
     record.ticket_message = ticket.messages.order_by("id").first()
-    _add_watchers(ticket, mail.cc)
+    _add_watchers(ticket, mail.cc, people)
 
 
 def _new_contact(mail: parsing.ParsedMail) -> Contact:
@@ -287,16 +511,10 @@ def _new_contact(mail: parsing.ParsedMail) -> Contact:
     return Contact.objects.create(account=account, name=name[:200], email=mail.sender)
 
 
-def _user_with_email(address: str) -> User | None:
-    if not address:
-        return None
-    return User.objects.filter(email__iexact=address, is_active=True).first()
-
-
-def _add_watchers(ticket: Ticket, addresses: list[str]) -> None:
+def _add_watchers(ticket: Ticket, addresses: list[str], people: _People) -> None:
     """CC'd people who have a Kehu sign-in and may see the ticket follow it."""
     for address in addresses:
-        user = _user_with_email(address)
+        user = people.user(address)
         if user is None or ticket.watchers.filter(pk=user.pk).exists():
             continue
         if visible_tickets(user, Ticket.objects.filter(pk=ticket.pk)).exists():
@@ -321,7 +539,7 @@ def attachments_within_limits(
     return taken, dropped
 
 
-def _bounce(record: InboundMail, mail: parsing.ParsedMail) -> None:
+def _bounce(record: InboundMail, mail: parsing.ParsedMail, batch: _Batch) -> None:
     """File a bounce on the ticket whose mail bounced and flag the addresses."""
     record.outcome = Outcome.BOUNCE
     bounce = mail.bounce
@@ -337,8 +555,8 @@ def _bounce(record: InboundMail, mail: parsing.ParsedMail) -> None:
             BouncedAddress.objects.filter(pk=flagged.pk).update(
                 bounces=F("bounces") + 1, status=bounce.status, diagnostic=bounce.diagnostic
             )
-    sent = OutboundMail.objects.filter(message_id=bounce.original_message_id).first()
-    ticket = sent.ticket if sent else _threaded_ticket(mail, record.mailbox)
+    sent = batch.sent.get(bounce.original_message_id)
+    ticket = batch.ticket(sent) if sent else batch.threaded_ticket(mail, record.mailbox)
     record.detail = _("Could not deliver to %(addresses)s: %(status)s %(diagnostic)s") % {
         "addresses": ", ".join(bounce.recipients) or "?",
         "status": bounce.status,
@@ -363,12 +581,19 @@ def split_mbox(data: bytes) -> list[bytes]:
             box.close()
 
 
-def mailbox_for_message(mail: parsing.ParsedMail, address: str = "") -> Mailbox | None:
+def mailbox_for_message(
+    mail: parsing.ParsedMail, address: str = "", active: list[Mailbox] | None = None
+) -> Mailbox | None:
     """The mailbox named, else the one the message was delivered to (Delivered-To,
-    X-Original-To, To, Cc), else the only active one."""
-    active = Mailbox.objects.filter(is_active=True)
+    X-Original-To, To, Cc), else the only active one. ``active``: the active mailboxes, read
+    once by a caller routing many messages."""
+    if active is None:
+        active = list(Mailbox.objects.filter(is_active=True).order_by("pk"))
+    by_address: dict[str, Mailbox] = {}
+    for mailbox in active:
+        by_address.setdefault(mailbox.address.lower(), mailbox)
     if address:
-        return active.filter(address__iexact=address).first()
+        return by_address.get(address.lower())
     candidates = [
         *parsing.message_addresses(mail.headers.get("delivered-to", "")),
         *parsing.message_addresses(mail.headers.get("x-original-to", "")),
@@ -376,10 +601,9 @@ def mailbox_for_message(mail: parsing.ParsedMail, address: str = "") -> Mailbox 
         *mail.cc,
     ]
     for candidate in candidates:
-        found = active.filter(address__iexact=candidate).first()
-        if found is not None:
-            return found
-    return active.first() if active.count() == 1 else None
+        if candidate in by_address:
+            return by_address[candidate]
+    return active[0] if len(active) == 1 else None
 
 
 def summary(record: InboundMail) -> dict[str, Any]:

@@ -86,19 +86,19 @@ def test_a_database_failure_leaves_mail_unread_for_the_next_poll(
     polled_mailbox, imap_server, customer, monkeypatch
 ):
     imap_server.append("INBOX", smtp_lines(build_mail(sender=CUSTOMER)))
-    real = ingest.ingest
+    real = ingest.ingest_many
 
     def down(*args, **kwargs):
         raise DatabaseError("database is locked")
 
-    monkeypatch.setattr(ingest, "ingest", down)
+    monkeypatch.setattr(ingest, "ingest_many", down)
     result = poll(polled_mailbox, imap_server)
     assert "database is locked" in result.error
     polled_mailbox.refresh_from_db()
     assert "database is locked" in polled_mailbox.last_poll_error
     [(_uid, flags, _raw)] = imap_server.messages("INBOX")
     assert "\\Seen" not in flags
-    monkeypatch.setattr(ingest, "ingest", real)
+    monkeypatch.setattr(ingest, "ingest_many", real)
     assert poll(polled_mailbox, imap_server).fetched == 1
     assert Ticket.objects.count() == 1
 

@@ -55,16 +55,16 @@ def test_the_same_message_twice_is_stored_and_acted_on_once(mailbox, customer):
 
 def test_a_crash_half_way_loses_nothing_and_the_retry_works(mailbox, customer, monkeypatch):
     raw = build_mail(sender="li.wei@xinghe-bank.example")
-    real = tickets.create_ticket
+    real = tickets.create_tickets
 
     def crash(*args, **kwargs):
         raise DatabaseError("connection lost")
 
-    monkeypatch.setattr(tickets, "create_ticket", crash)
+    monkeypatch.setattr(tickets, "create_tickets", crash)
     with pytest.raises(DatabaseError):
         ingest.ingest(raw, mailbox)
     assert InboundMail.objects.count() == 0 and Ticket.objects.count() == 0
-    monkeypatch.setattr(tickets, "create_ticket", real)
+    monkeypatch.setattr(tickets, "create_tickets", real)
     assert ingest.ingest(raw, mailbox).outcome == Outcome.TICKET_CREATED
     assert Ticket.objects.count() == 1
 
