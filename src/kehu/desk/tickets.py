@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.access.permissions import ADD, can
+from kehu.audit import bulk as audit_bulk
 from kehu.core.concurrency import save_if_current
 from kehu.customers.models import Contact
 from kehu.desk import clocks
@@ -186,8 +187,9 @@ def create_tickets(requests: Sequence[NewTicket], *, actor: Any) -> list[Ticket]
             )
             # The related rows were passed in as loaded objects: no need to look each up again.
             ticket.full_clean(exclude=_LOADED_RELATIONS, validate_unique=False)
-            ticket.save()  # one by one: the audit history records each creation
             opened.append(ticket)
+        Ticket.objects.bulk_create(opened)
+        audit_bulk.log_created(opened)  # bulk_create sends no signals for auditlog to hear
         messages = Message.objects.bulk_create(
             Message(
                 ticket=ticket,
@@ -408,7 +410,12 @@ def add_message(
         raise ValidationError(errors)
     now = timezone.now()
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        # The account comes along for the SLA match (its level); only the ticket is locked.
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("account")
+            .get(pk=ticket.pk)
+        )
         if ticket.status == Status.CLOSED:
             raise ValidationError(
                 _("%(ticket)s is closed; open a new ticket that refers to it.")
@@ -447,7 +454,14 @@ def add_message(
         if new_status and new_status != ticket.status:
             _move_status(ticket, new_status, actor, now)
         clocks.recompute(ticket, now=now)
-        announce("ticket.message_added", ticket, actor, message_id=message.pk, kind=message.kind)
+        announce(
+            "ticket.message_added",
+            ticket,
+            actor,
+            message_id=message.pk,
+            kind=message.kind,
+            from_requester=message.from_requester,
+        )
     return message
 
 

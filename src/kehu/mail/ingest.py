@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from kehu.access.models import User
 from kehu.customers.models import Account, Contact
-from kehu.desk import tickets
+from kehu.desk import clocks, tickets
 from kehu.desk.models import Channel, Message, Status, Ticket, TicketLink
 from kehu.desk.priority import TicketType
 from kehu.desk.rules import visible_tickets
@@ -109,7 +109,7 @@ def ingest_many(arrivals: Sequence[Arrival], *, now: datetime | None = None) -> 
     """
     now = now or timezone.now()
     parsed = [a.parsed or parsing.parse(a.raw) for a in arrivals]
-    with batched():
+    with batched(), clocks.same_policies():
         try:
             with transaction.atomic():
                 return _Batch(now).run(list(arrivals), parsed)
@@ -230,7 +230,8 @@ class _Batch:
     def _load_tickets(self, ids: set[int]) -> None:
         wanted = ids - self.tickets.keys()
         if wanted:
-            self.tickets.update(Ticket.objects.in_bulk(wanted))
+            related = Ticket.objects.select_related("department", "account", "contact")
+            self.tickets.update(related.in_bulk(wanted))
 
     def ticket(self, pk: int) -> Ticket | None:
         self._load_tickets({pk})

@@ -200,8 +200,10 @@ def send_outbound(outbound_id: int) -> bool:
 def on_ticket_events(sender: Any, *, events: list[TicketEvent], **_: Any) -> None:
     """``ticket_events`` receiver: a public staff reply goes to an email requester by email."""
     for happened in events:
-        if happened.event == "ticket.message_added" and (
-            happened.data.get("kind") == Message.Kind.PUBLIC
+        if (
+            happened.event == "ticket.message_added"
+            and happened.data.get("kind") == Message.Kind.PUBLIC
+            and not happened.data.get("from_requester")
         ):
             _mail_reply(happened.data.get("message_id"))
 
