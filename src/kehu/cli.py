@@ -190,9 +190,9 @@ def mail_ingest(
     data = sys.stdin.buffer.read()
     messages = ingest.split_mbox(data) if mbox else [data]
     outcomes: Counter[str] = Counter()
-    active = list(Mailbox.objects.filter(is_active=True).order_by("pk"))
     batch = 100  # one transaction per 100 messages of an mbox; a repeat run skips what was stored
     try:
+        active = list(Mailbox.objects.filter(is_active=True).order_by("pk"))
         for start in range(0, len(messages), batch):
             arrivals = []
             for raw in messages[start : start + batch]:

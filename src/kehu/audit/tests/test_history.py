@@ -46,3 +46,28 @@ def test_long_multi_line_values_show_only_the_lines_that_changed(world):
     calendar_update(calendar=calendar, expected_version=1, fields={}, intervals=saturday, days=[])
     change = next(c for c in history_rows(calendar)[0].changes if c.label == "schedule")
     assert (change.before, change.after) == ("", "Sat 10:00-14:00")
+
+
+def test_tickets_opened_in_bulk_have_their_created_entry_with_actor_and_channel(world):
+    from kehu.desk import tickets
+    from kehu.desk.tests import factories as f
+
+    contact = f.contact("甲公司")
+    requests = [
+        tickets.NewTicket(
+            subject=subject,
+            body="请帮忙",
+            department=world.support,
+            channel="email",
+            contact=contact,
+        )
+        for subject in ("发票抬头错误", "无法登录")
+    ]
+    with audit_context(channel=Channel.IMPORT, actor=world.admin):
+        opened = tickets.create_tickets(requests, actor=None)
+    for ticket in opened:
+        [created] = history_rows(ticket)
+        assert created.entry.action == created.entry.Action.CREATE
+        assert (created.entry.channel, created.entry.actor) == (Channel.IMPORT, world.admin)
+        assert created.entry.object_repr == str(ticket)
+        assert ("subject" in created.entry.changes) and ticket.subject in str(created.entry.changes)
