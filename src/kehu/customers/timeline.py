@@ -113,17 +113,7 @@ def record(
     url: str = "",
     restricted: bool = False,
 ) -> TimelineEntry:
-    row = _row(
-        account_id=account_id,
-        kind=kind,
-        source=source,
-        occurred_at=occurred_at,
-        title=title,
-        summary=summary,
-        actor=actor,
-        url=url,
-        restricted=restricted,
-    )
+    row = _row(**locals())  # exactly this function's keyword arguments
     entry, _created = TimelineEntry.objects.update_or_create(
         source=source,
         kind=kind,

@@ -15,6 +15,15 @@ def mailbox(world):
     return Mailbox.objects.create(department=world.support, address="support@kehu.example")
 
 
+@pytest.fixture
+def customer(portal_contacts):  # noqa: F811  (portal_contacts is the fixture imported above)
+    """Customer A's portal contact, writing from li.wei@xinghe-bank.example."""
+    contact = portal_contacts[0]
+    contact.email = "li.wei@xinghe-bank.example"
+    contact.save()
+    return contact
+
+
 def build_mail(
     *,
     sender: str,

@@ -16,14 +16,6 @@ pytestmark = pytest.mark.django_db
 Outcome = InboundMail.Outcome
 
 
-@pytest.fixture
-def customer(portal_contacts):
-    contact = portal_contacts[0]
-    contact.email = "li.wei@xinghe-bank.example"
-    contact.save()
-    return contact
-
-
 def arrivals(mailbox, *raws):
     return [ingest.Arrival(raw, mailbox) for raw in raws]
 

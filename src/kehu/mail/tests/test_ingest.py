@@ -20,14 +20,6 @@ pytestmark = pytest.mark.django_db
 Outcome = InboundMail.Outcome
 
 
-@pytest.fixture
-def customer(portal_contacts):
-    contact = portal_contacts[0]
-    contact.email = "li.wei@xinghe-bank.example"
-    contact.save()
-    return contact
-
-
 def test_a_mail_from_a_contact_opens_an_email_ticket(mailbox, customer):
     raw = build_mail(sender="李伟 <Li.Wei@xinghe-bank.example>", subject="请重新开具发票")
     record = ingest.ingest(raw, mailbox)
