@@ -65,13 +65,14 @@ def compilemessages() -> None:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    locale_dir = Path(__file__).parent / "locale"
-    for po_path in locale_dir.glob("*/LC_MESSAGES/*.po"):
+    package_dir = Path(__file__).parent
+    # The project catalogue (kehu/locale) and each app's own (kehu/<app>/locale).
+    for po_path in sorted(package_dir.glob("**/locale/*/LC_MESSAGES/*.po")):
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file)
         with po_path.with_suffix(".mo").open("wb") as mo_file:
             write_mo(mo_file, catalog)
-        console.print(f"compiled {po_path.relative_to(locale_dir)}")
+        console.print(f"compiled {po_path.relative_to(package_dir)}")
 
 
 @app.command()
