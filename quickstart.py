@@ -2,6 +2,8 @@
 """Kehu's two commands, needing nothing but Python 3.11+.
 
     python3 quickstart.py        set up .venv, migrate SQLite, load the demo, serve on :8000
+    python3 quickstart.py --port 8301 --host 0.0.0.0
+                                 the same on another port or address (passed to `kehu up`)
     python3 quickstart.py test   lint (ruff), type check (mypy), migrations check, whole test suite
 
 Both create or refresh the virtual environment in .venv from pyproject.toml and the pinned
@@ -75,9 +77,24 @@ def ensure_chromium() -> None:
     )
 
 
-def up() -> None:
+def up(options: list[str]) -> None:
+    """``kehu up`` with the serving options given (``--port 8301``, ``--host=0.0.0.0``)."""
+    passed: list[str] = []
+    rest = list(options)
+    while rest:
+        option = rest.pop(0)
+        name, has_value, value = option.partition("=")
+        if name not in ("--port", "--host"):
+            sys.exit(f"Unknown option {option!r}.\n{__doc__}")
+        if not has_value:
+            if not rest:
+                sys.exit(f"{name} needs a value, e.g. --port 8301 or --host localhost.")
+            value = rest.pop(0)
+        if name == "--port" and not (value.isdigit() and 0 < int(value) < 65536):
+            sys.exit(f"--port takes a number from 1 to 65535, not {value!r}.")
+        passed += [name, value]
     ensure_venv("")
-    run(BIN / "kehu", "up")
+    run(BIN / "kehu", "up", *passed)
 
 
 def test() -> None:
@@ -92,11 +109,17 @@ def test() -> None:
     run(BIN / "pytest", "-q", *sys.argv[2:], env=env)
 
 
-if __name__ == "__main__":
+def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "up"
     if command == "up":
-        up()
+        up(sys.argv[2:])
+    elif command.startswith("--"):
+        up(sys.argv[1:])
     elif command == "test":
         test()
     else:
         sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

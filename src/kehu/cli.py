@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -43,6 +44,19 @@ def _setup_django() -> None:
     # test runner's short-lived capture, say) and lose every later log line.
     if not apps.ready:
         django.setup()
+
+
+def _default_base_url(host: str, port: int) -> None:
+    """Links in mail point where this server answers, unless KEHU_BASE_URL says otherwise.
+
+    Must run before Django reads its settings; the worker and scheduler inherit it.
+    """
+    if os.environ.get("KEHU_BASE_URL"):
+        return
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 — every address: name this machine instead
+        host = socket.getfqdn()
+    name = f"[{host}]" if ":" in host else host
+    os.environ["KEHU_BASE_URL"] = f"http://{name}:{port}"
 
 
 def _call(*args: str) -> None:
@@ -262,6 +276,7 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the web UI and API with gunicorn (static files included) and a task worker."""
+    _default_base_url(host, port)
     _setup_django()
     from django.conf import settings
 
@@ -311,6 +326,7 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Local trial in one step: migrate, compile translations, load the demo, then serve."""
     # A local trial runs over plain http on loopback, where secure-only cookies cannot work.
     os.environ.setdefault("KEHU_HTTPS", "false")
+    _default_base_url(host, port)
     compilemessages()
     migrate()
     demo()

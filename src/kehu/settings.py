@@ -182,7 +182,7 @@ AXES_VERBOSE = False
 API_RATE_ANON = env_str("KEHU_API_RATE_ANON", "60/m")
 API_RATE_USER = env_str("KEHU_API_RATE_USER", "1200/m")
 
-# --- Satisfaction surveys: the mailed links point here; public, so rate-limited per address --
+# --- Links in mail (surveys, notifications) point here; `kehu up/serve --port` sets the default.
 KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 KEHU_SURVEY_DAYS = env_int("KEHU_SURVEY_DAYS", 14, minimum=1)
 KEHU_SURVEY_RATE_PER_MINUTE = env_int("KEHU_SURVEY_RATE_PER_MINUTE", 20, minimum=1)
@@ -269,7 +269,6 @@ else:
     # shows password-reset links.
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kehu <kehu@localhost>")
-KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000")  # links in notification emails
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500

@@ -8,11 +8,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from kehu.access.models import ApiToken, Role, RoleAssignment, User
 
+# The language picked while signed out (on the sign-in page), kept in the session until sign-in.
+LANGUAGE_CHOSEN_SESSION_KEY = "kehu_language_chosen"
 TOKEN_PREFIX = "kehu"  # noqa: S105 — a public marker, not a secret
 # Avoid a write on every API call: last_used_at only needs minute-level precision.
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
@@ -117,4 +120,19 @@ def user_update_preferences(
     user.full_clean(exclude=["password"])
     if fields:
         user.save(update_fields=fields)
+    return user
+
+
+def user_language_at_sign_in(*, user: User, chosen: str | None, browser: str | None) -> User:
+    """Settle the language at sign-in: the one chosen on the sign-in page sticks; on a first
+    sign-in the browser's language (Accept-Language) is the default; else the stored one stays."""
+    known = dict(settings.LANGUAGES)
+    if chosen in known:
+        language = chosen
+    elif user.last_login is None and browser in known:
+        language = browser
+    else:
+        return user
+    if language != user.language:
+        user_update_preferences(user=user, language=language)
     return user

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,6 +25,24 @@ from kehu.access.permissions import ADD, DELETE, access_object, authorize, can, 
 class LoginView(auth_views.LoginView):
     template_name = "access/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        services.user_language_at_sign_in(
+            user=user,
+            chosen=self.request.session.pop(services.LANGUAGE_CHOSEN_SESSION_KEY, None),
+            browser=translation.get_language_from_request(self.request),
+        )
+        response = super().form_valid(form)
+        # The sign-in page shows the user's language again after signing out.
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=365 * 24 * 3600,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            samesite="Lax",
+        )
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -12,7 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from kehu.access.permissions import is_staff_member, roles_of
-from kehu.access.services import user_update_preferences
+from kehu.access.services import LANGUAGE_CHOSEN_SESSION_KEY, user_update_preferences
 from kehu.org.selectors import organisation_counts
 
 
@@ -36,6 +36,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
         return response
     if request.user.is_authenticated:
         user_update_preferences(user=request.user, language=language)
+    else:
+        # Chosen before signing in (on the sign-in page): becomes the preference at sign-in.
+        request.session[LANGUAGE_CHOSEN_SESSION_KEY] = language
     translation.activate(language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,

@@ -102,3 +102,58 @@ def test_api_token_is_shown_once_and_stored_only_as_a_digest(world):
     assert secret.encode() not in profile.content
     client.post(f"/accounts/me/tokens/{token.pk}/revoke/")
     assert Client().get("/api/me", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+def _sign_in(client, username, **headers):
+    return client.post(
+        "/accounts/login/", {"username": username, "password": f"pw-{username}"}, **headers
+    )
+
+
+def test_the_language_chosen_on_the_sign_in_page_sticks_after_sign_in(world):
+    world.agent.last_login = world.agent.date_joined  # not a first sign-in: a stored preference
+    world.agent.save()
+    client = Client()
+    client.get("/accounts/login/")
+    client.post("/i18n/language/", {"language": "zh-hans", "next": "/accounts/login/"})
+    assert "登录".encode() in client.get("/accounts/login/").content
+    _sign_in(client, "agent")
+    world.agent.refresh_from_db()
+    assert world.agent.language == "zh-hans"
+    page = client.get("/org/departments/")
+    assert page["Content-Language"] == "zh-hans"
+    # Signing out and in again without choosing keeps it, whatever the browser says.
+    client.post("/accounts/logout/")
+    _sign_in(client, "agent", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    world.agent.refresh_from_db()
+    assert world.agent.language == "zh-hans"
+
+
+def test_a_new_user_starts_in_the_browsers_language(world):
+    client = Client()
+    _sign_in(client, "employee", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9,en;q=0.5")
+    world.employee.refresh_from_db()
+    assert world.employee.language == "zh-hans"
+    assert client.get("/accounts/me/")["Content-Language"] == "zh-hans"
+
+
+def test_a_returning_user_keeps_the_stored_language_over_the_browsers(world):
+    world.agent.last_login = world.agent.date_joined
+    world.agent.save()
+    _sign_in(Client(), "agent", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    world.agent.refresh_from_db()
+    assert world.agent.language == "en"
+
+
+def test_the_portal_follows_the_same_rule(world):
+    client = Client()
+    _sign_in(client, "customer_a", HTTP_ACCEPT_LANGUAGE="zh-Hans-CN,zh-Hans;q=0.9")
+    page = client.get("/portal/")
+    assert page.status_code == 200 and page["Content-Language"] == "zh-hans"
+    assert "我的工单".encode() in page.content
+    client.post("/accounts/logout/")
+    client.post("/i18n/language/", {"language": "en", "next": "/accounts/login/"})
+    _sign_in(client, "customer_a", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    world.customer_a.refresh_from_db()
+    assert world.customer_a.language == "en"
+    assert client.get("/portal/")["Content-Language"] == "en"
