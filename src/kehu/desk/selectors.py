@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 
 from kehu.desk import sla
-from kehu.desk.models import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget
+from kehu.desk.models import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget, WorkingInterval
 
 
 def calendars() -> QuerySet[BusinessCalendar]:
@@ -31,6 +32,21 @@ def engine_calendar(calendar: BusinessCalendar) -> sla.BusinessCalendar:
         holidays=frozenset(d.date for d in days if d.kind == CalendarDay.Kind.HOLIDAY),
         extra_working_days={d.date: d.works_as for d in days if d.kind == CalendarDay.Kind.WORKING},
     )
+
+
+def working_day_minutes(calendar_ids: Iterable[int]) -> dict[int, int | None]:
+    """Each calendar's usual working day in minutes (None without working time), one query."""
+    weekly: dict[int, dict[int, list[sla.Interval]]] = {
+        pk: defaultdict(list) for pk in calendar_ids
+    }
+    for interval in WorkingInterval.objects.filter(calendar_id__in=list(weekly)):
+        weekly[interval.calendar_id][interval.weekday].append((interval.start, interval.end))
+    return {
+        pk: sla.working_day_minutes(
+            sla.BusinessCalendar(time_zone="UTC", weekly={d: tuple(v) for d, v in days.items()})
+        )
+        for pk, days in weekly.items()
+    }
 
 
 def weekly_hours(calendar: BusinessCalendar) -> float:

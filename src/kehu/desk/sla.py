@@ -55,6 +55,23 @@ class BusinessCalendar:
         return self.weekly.get(day.weekday(), ())
 
 
+def working_day_minutes(calendar: BusinessCalendar) -> int | None:
+    """The length of the calendar's usual working day in minutes (the most common among the
+    weekdays with working time; the longer on a tie), or None when it has no working time."""
+    totals = []
+    for weekday in range(7):
+        length = timedelta(0)
+        for start, end in calendar.weekly.get(weekday, ()):
+            begin = datetime.combine(date.min, start)
+            finish = datetime.combine(date.min, end)
+            length += finish - begin if finish > begin else finish + timedelta(days=1) - begin
+        if length:
+            totals.append(int(length.total_seconds() // 60))
+    if not totals:
+        return None
+    return max(set(totals), key=lambda total: (totals.count(total), total))
+
+
 def _local_to_utc(day: date, moment: time, zone: ZoneInfo) -> datetime:
     # A wall time skipped by a DST jump maps past the gap; an ambiguous one takes its first
     # occurrence (fold=0). Either way the result is a real instant.

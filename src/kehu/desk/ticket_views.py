@@ -75,7 +75,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "desk/ticket_list.html",
         {
             "form": form,
-            "rows": [(t, queues.badge(t)) for t in page.rows],
+            "rows": list(zip(page.rows, queues.badges(page.rows), strict=True)),
             "next_query": next_query,
             "first_query": _without_cursor(request),
             "saved_views": saved_views.select_related("owner").distinct(),
@@ -236,7 +236,7 @@ def _ticket_queryset() -> Any:
         "assignee",
         "sla_policy",
         "merged_into",
-    ).prefetch_related("tags", "watchers")
+    ).prefetch_related("tags", "watchers", "clocks")
 
 
 @login_required
@@ -257,7 +257,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[
         "ticket": ticket,
         "messages_list": visible_messages(request.user, ticket),
         "clocks": queues.clock_views(ticket),
-        "badge": queues.badge(ticket),
+        "badge": queues.badge(ticket, clocks=list(ticket.clocks.all())),
         "can_change": can_change,
         "update_form": forms.get("update_form") or TicketUpdateForm(ticket=ticket),
         "message_form": forms.get("message_form") or MessageForm(),

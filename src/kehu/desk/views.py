@@ -204,11 +204,15 @@ def sla_policy_list(request: HttpRequest) -> HttpResponse:
             department_id=department.pk if department else None,
             service_id=service.pk if service else None,
         )
+    policies = list(selectors.sla_policies())
     return render(
         request,
         "desk/sla_policy_list.html",
         {
-            "policies": selectors.sla_policies(),
+            "policies": policies,
+            "day_minutes": selectors.working_day_minutes(
+                {p.calendar_id for p in policies} | ({match[0].calendar_id} if match else set())
+            ),
             "match_form": match_form,
             "match": match,
             "searched": match_form.is_bound,
@@ -227,6 +231,7 @@ def sla_policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "desk/sla_policy_detail.html",
         {
             "policy": policy,
+            "day": selectors.working_day_minutes([policy.calendar_id])[policy.calendar_id],
             "type_labels": dict(TicketType.choices),
             "level_labels": dict(AccountLevel.choices),
             "history": history_rows(policy),

@@ -55,3 +55,23 @@ def minutes(value: Any) -> str:
     if value is None:
         return ""
     return str(int(value.total_seconds() // 60))
+
+
+@register.filter
+def business_duration(value: Any, day_minutes: Any = None) -> str:
+    """``{{ target.resolution_minutes|business_duration:day_minutes }}``: "40 h", "5 working days"."""
+    from kehu.core.durations import business_duration as told
+
+    if value is None or value == "":
+        return ""
+    minutes = int(value)
+    day = int(day_minutes) if day_minutes else None
+    return f"−{told(-minutes, day)}" if minutes < 0 else told(minutes, day)  # overdue: negative
+
+
+@register.filter
+def time_left(value: Any) -> str:
+    """``{{ badge.left|time_left }}``: "56 min", "3 h 5 min", "2 days 4 h"."""
+    from kehu.core.durations import time_left as told
+
+    return "" if value is None else told(value)
