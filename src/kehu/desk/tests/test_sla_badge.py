@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
-from kehu.conftest import client_for
+from kehu.conftest import ServiceFactory, client_for
 from kehu.core.durations import business_duration, time_left
 from kehu.desk.models import SlaClock, Target, Ticket
 from kehu.desk.tests import factories as f
@@ -99,3 +99,9 @@ def test_policy_pages_tell_targets_in_business_hours_and_days(world):
         world.admin.save()
         chinese = client_for(world.admin).get(f"/desk/sla-policies/{policy.pk}/").content.decode()
     assert "20 个工作日" in chinese and "一个工作日为 8 小时。" in chinese
+
+
+def test_the_service_catalogue_tells_response_times_in_hours(world):
+    ServiceFactory(department=world.support, response_minutes=240, resolution_minutes=2400)
+    page = client_for(world.admin).get(f"/org/departments/{world.support.pk}/").content.decode()
+    assert "4 h / 40 h" in page and "2400 min" not in page
