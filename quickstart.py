@@ -4,7 +4,8 @@
     python3 quickstart.py        set up .venv, migrate SQLite, load the demo, serve on :8000
     python3 quickstart.py --port 8301 --host 0.0.0.0
                                  the same on another port or address (passed to `kehu up`)
-    python3 quickstart.py test   lint (ruff), type check (mypy), migrations check, whole test suite
+    python3 quickstart.py test   lint (ruff, import-linter), type check (mypy), migrations check,
+                                 whole test suite
 
 Both create or refresh the virtual environment in .venv from pyproject.toml and the pinned
 constraints.txt, and skip reinstalling when neither changed.
@@ -103,6 +104,7 @@ def test() -> None:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "kehu.test_settings"}
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "lint-imports")  # the layers and the acyclic modules of pyproject.toml
     run(BIN / "mypy")
     run(BIN / "kehu", "compilemessages", env=env)
     run(PYTHON, "-m", "django", "makemigrations", "--check", "--dry-run", env=env)

@@ -93,24 +93,10 @@ def compilemessages() -> None:
 def demo() -> None:
     """Load (or refresh) the bilingual demo organisation and demo users."""
     _setup_django()
-    from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_demo
+    from kehu.demo import DEMO_PASSWORD, DEMO_USERS, STEPS, build_demo
 
-    steps = [
-        "departments",
-        "employees",
-        "services",
-        "relations",
-        "key roles",
-        "users",
-        "calendars",
-        "tickets",
-        "accounts",
-        "usage",
-        "dossiers",
-        "segments, handover, churn",
-    ]
     with Progress(console=console) as progress:
-        bar = progress.add_task("Demo data", total=len(steps))
+        bar = progress.add_task("Demo data", total=len(STEPS))
         counts = build_demo(
             progress=lambda step: progress.update(bar, advance=1, description=f"Demo: {step}")
         )
@@ -330,7 +316,7 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     compilemessages()
     migrate()
     demo()
-    from kehu.org.demo import DEMO_PASSWORD
+    from kehu.demo import DEMO_PASSWORD
 
     console.rule("[bold]Kehu is ready")
     console.print(

@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kehu.core.context_processors.navigation",
+                "kehu.desk.context_processors.desk",
                 "kehu.notify.context_processors.unread",
             ],
         },

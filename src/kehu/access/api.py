@@ -11,10 +11,9 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from kehu.access import services
-from kehu.access.models import ApiToken, Role, User
+from kehu.access.models import ApiToken, Role, User, department_model
 from kehu.access.permissions import ADD, DELETE, VIEW, access_object, authorize, require_admin
 from kehu.core.api import ERRORS
-from kehu.org.models import Department
 
 router = Router()
 
@@ -152,7 +151,7 @@ def user_roles(request: HttpRequest, pk: int, payload: list[RoleIn]) -> Any:
     require_admin(request.user)
     target = access_object(request.user, User, pk)
     department_ids = {r.department_id for r in payload if r.department_id is not None}
-    if Department.objects.filter(pk__in=department_ids).count() != len(department_ids):
+    if department_model().objects.filter(pk__in=department_ids).count() != len(department_ids):
         raise ValidationError({"department_id": "Unknown department."})
     services.user_set_roles(user=target, roles=[(r.role.value, r.department_id) for r in payload])
     return User.objects.prefetch_related("role_assignments").get(pk=pk)

@@ -9,9 +9,8 @@ from django.contrib.auth.forms import PasswordResetForm
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
-from kehu.access.models import Role
+from kehu.access.models import Role, department_model
 from kehu.core.tasks import send_email
-from kehu.org.models import Department
 
 
 class PreferencesForm(forms.Form):
@@ -38,12 +37,17 @@ class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
         label=_("Roles"), choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
-    lead_of = forms.ModelMultipleChoiceField(
+    lead_of: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
         label=_("Department lead of"),
-        queryset=Department.objects.all(),
+        queryset=None,  # the departments, set when the form is made
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lead_of = cast(forms.ModelMultipleChoiceField, self.fields["lead_of"])
+        lead_of.queryset = department_model().objects.all()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -107,3 +108,11 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+def department_model() -> Any:
+    """The department model a lead's role is scoped to (``org.Department``).
+
+    The platform sits below the organisation app and never imports it: it reaches the model
+    through its own foreign key, which names it lazily."""
+    return RoleAssignment._meta.get_field("department").related_model

@@ -11,8 +11,9 @@ class ChurnConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from kehu.churn import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.churn.rules import can_see_report
         from kehu.churn.views import account_panel_context
-        from kehu.customers import panels
+        from kehu.customers import care_nav, panels
 
         panels.register(
             panels.Panel(
@@ -22,6 +23,7 @@ class ChurnConfig(AppConfig):
                 context=account_panel_context,
             )
         )
+        care_nav.register_flag("churn_report", can_see_report)
         # Transitions have their own log (ChurnStatusChange); the record's columns are audited.
         auditlog.register(
             models.ChurnReview,

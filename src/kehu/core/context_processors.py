@@ -1,4 +1,7 @@
-"""Template context every page needs: navigation entries the user may open."""
+"""Template context every page needs: navigation entries the user may open.
+
+Apps above the platform add their own entries with their own context processors (e.g.
+``kehu.desk.context_processors.desk``), so the platform never imports them."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from typing import Any
 from django.http import HttpRequest
 
 from kehu.access.permissions import is_admin, is_staff_member
-from kehu.desk.rules import is_desk_staff
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -15,5 +17,4 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "is_staff_member": is_staff_member(user),
         "is_admin": is_admin(user),
-        "is_desk_staff": is_desk_staff(user),
     }

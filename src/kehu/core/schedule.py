@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 PERIODIC_TASKS = [
     "kehu.desk.sweep.run_sweeps",
     "kehu.mail.tasks.run_mail",
+    "kehu.notify.tasks.run_delivery",
     "kehu.segments.tasks.run_segment_rules",
     "kehu.usage.tasks.run_swing_detection",
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.access.permissions import is_staff_member, roles_of
 from kehu.access.services import LANGUAGE_CHOSEN_SESSION_KEY, user_update_preferences
-from kehu.org.selectors import organisation_counts
+from kehu.core.registry import dashboard_counts
 
 
 @login_required
@@ -21,7 +21,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not is_staff_member(request.user):
         # Customers and requesters start at their tickets; users with no role at their profile.
         return redirect("portal:ticket-list" if roles_of(request.user) else "access:profile")
-    return render(request, "core/dashboard.html", {"counts": organisation_counts()})
+    return render(request, "core/dashboard.html", {"counts": dashboard_counts()})
 
 
 @require_POST

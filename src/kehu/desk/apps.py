@@ -10,11 +10,14 @@ class DeskConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from kehu.desk import account_timeline, models, rules, search  # noqa: F401  (rules: permissions)
+        from kehu.customers import care_nav
+        from kehu.desk import account_timeline, models, rules, search
         from kehu.desk.signals import ticket_events
 
         ticket_events.connect(search.on_ticket_events, dispatch_uid="kehu.desk.search")
         ticket_events.connect(account_timeline.on_ticket_events, dispatch_uid="kehu.desk.timeline")
+        # The customer-care menu links the requirement compass for desk staff.
+        care_nav.register_flag("desk_staff", rules.is_desk_staff)
 
         # Intervals and days are not audited one by one: the calendar's "schedule" field carries
         # the whole schedule, so its history shows each change in one place.

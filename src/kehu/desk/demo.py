@@ -445,8 +445,8 @@ HISTORY_SUBJECTS = [
 
 
 def build_history(count: int = 60, seed: int = 7) -> int:
-    """Resolved and closed tickets over the last six weeks, some answered in time and some late,
-    with satisfaction ratings: the dashboards and roll-ups have something to show."""
+    """Resolved and closed tickets over the last six weeks, some answered in time and some late:
+    the dashboards and roll-ups have something to show (``feedback.demo`` rates them)."""
     from django.utils import timezone
 
     from kehu.access.models import User
@@ -502,17 +502,5 @@ def build_history(count: int = 60, seed: int = 7) -> int:
         clocks.recompute(Ticket.objects.get(pk=ticket.pk))
         if rng.random() < 0.5:
             tickets.change_status(Ticket.objects.get(pk=ticket.pk), Status.CLOSED, actor=None)
-        _rate(ticket, rng)
         made += 1
     return made
-
-
-def _rate(ticket: Ticket, rng: random.Random) -> None:
-    """Most requesters answer the survey; a few are unhappy (their callbacks open)."""
-    from kehu.feedback import services as feedback
-
-    issued = feedback.survey_invite(Ticket.objects.get(pk=ticket.pk))
-    if issued is None or rng.random() < 0.3:
-        return
-    score = rng.choice([5, 5, 5, 4, 4, 4, 3, 2, 1])
-    feedback.survey_submit(token=issued.token, score=score, comment="" if score > 2 else "太慢了")

@@ -12,6 +12,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.core.concurrency import StaleVersionError, save_if_current
+from kehu.desk.matrix import priority_for as priority_for  # re-exported: the public names
+from kehu.desk.matrix import priority_from as priority_from
+from kehu.desk.matrix import priority_matrix
 from kehu.desk.models import (
     BusinessCalendar,
     CalendarDay,
@@ -156,24 +159,6 @@ def calendar_update(
         _write_schedule(locked, intervals, days)
         schedule_reevaluation()
     return locked
-
-
-def priority_matrix() -> PriorityMatrix:
-    """The matrix, created with the defaults on first use."""
-    matrix, _created = PriorityMatrix.objects.get_or_create(pk=1)
-    return matrix
-
-
-def priority_for(impact: str, severity: str) -> str:
-    """The priority the matrix gives to this impact and severity."""
-    return priority_from(priority_matrix().cells, impact, severity)
-
-
-def priority_from(cells: dict[str, str], impact: str, severity: str) -> str:
-    """``priority_for`` with the matrix's cells already read."""
-    if impact not in Impact.values or severity not in Severity.values:
-        raise ValidationError(_("Unknown impact or severity."))
-    return str(cells.get(cell_key(impact, severity), Priority.NORMAL))
 
 
 def priority_matrix_update(*, expected_version: int, cells: dict[str, str]) -> PriorityMatrix:

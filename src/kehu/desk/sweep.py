@@ -25,7 +25,6 @@ from kehu.desk.models import (
 )
 from kehu.desk.priority import Priority
 from kehu.desk.signals import announce
-from kehu.notify.delivery import deliver_pending
 from kehu.org.models import Employee, KeyRole
 
 log = logging.getLogger(__name__)
@@ -173,9 +172,9 @@ def reevaluate_open_tickets() -> int:
 
 @task()
 def run_sweeps() -> dict[str, int]:
-    """One pass of all periodic desk work (the scheduler enqueues this every minute)."""
+    """One pass of all periodic desk work (the scheduler enqueues this every minute; the
+    notifications it raises are delivered by ``notify.tasks.run_delivery``, scheduled beside it)."""
     return {
         "sla_events": sweep_due(),
         "auto_closed": tickets.auto_close(),
-        "notifications_delivered": deliver_pending(),
     }

@@ -27,6 +27,7 @@ from kehu.audit import bulk as audit_bulk
 from kehu.core.concurrency import save_if_current
 from kehu.customers.models import Contact
 from kehu.desk import clocks
+from kehu.desk.matrix import priority_for, priority_from, priority_matrix
 from kehu.desk.models import (
     OPEN_STATUSES,
     PAUSED_STATUSES,
@@ -46,7 +47,6 @@ from kehu.desk.models import (
     Transfer,
 )
 from kehu.desk.priority import TicketType
-from kehu.desk.services import priority_for, priority_from, priority_matrix
 from kehu.desk.signals import announce
 from kehu.org.models import Department, Employee, KeyRole, Service
 

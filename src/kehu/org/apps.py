@@ -10,7 +10,14 @@ class OrgConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
+        from kehu.core import registry
         from kehu.org import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.org.selectors import organisation_counts
+        from kehu.org.views import organisation_detail_url
+
+        # The platform's dashboard and `detail_url` filter show organisation objects.
+        registry.register_dashboard_counts(organisation_counts)
+        registry.register_detail_url(organisation_detail_url)
 
         for model in (
             models.Department,

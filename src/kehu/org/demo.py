@@ -11,7 +11,6 @@ from pypinyin import lazy_pinyin
 from kehu.access.models import Role, RoleAssignment, User
 from kehu.audit.context import audit_context
 from kehu.audit.models import Channel
-from kehu.desk.models import Ticket
 from kehu.org.models import (
     CollaborationMode,
     Department,
@@ -211,14 +210,9 @@ def _upsert(model: type[Any], lookup: dict[str, Any], **values: Any) -> Any:
     return obj
 
 
-def build_demo(
-    progress: Callable[[str], None] = lambda step: None, *, dossier: bool = True
-) -> dict[str, int]:
-    """Create or refresh the demo organisation; returns counts of what exists afterwards.
-
-    ``dossier=False`` leaves out the customer dossier's 220 accounts with two years of usage
-    (most of the time the demo takes), for tests that need only the organisation and the desk.
-    """
+def build_org_demo(progress: Callable[[str], None] = lambda step: None) -> dict[str, int]:
+    """Create or refresh the demo organisation and the demo users; returns counts of what exists
+    afterwards. The whole demo (every app's part, in layer order) is ``kehu.demo.build_demo``."""
     with audit_context(channel=Channel.SYSTEM), transaction.atomic():
         departments: dict[str, Department] = {}
         for code, zh, en, parent, description in DEPARTMENTS:
@@ -365,59 +359,12 @@ def build_demo(
         _demo_users(departments, employees)
         progress("users")
 
-        from kehu.desk.demo import (  # the desk builds on the organisation
-            build_calendars,
-            build_history,
-            build_policies,
-            build_tickets,
-        )
-
-        calendars = build_calendars()
-        policies = build_policies()
-        progress("calendars")
-        build_tickets()
-        build_history()
-        from kehu.mail.demo import build_mail_demo  # mail builds on the desk
-
-        build_mail_demo()
-        ticket_count = Ticket.objects.count()
-        progress("tickets")
-        account_count = _build_customer_demo(progress) if dossier else 0
     return {
         "departments": Department.objects.count(),
         "employees": Employee.objects.count(),
         "services": Service.objects.count(),
         "relations": InternalRelation.objects.count(),
-        "calendars": calendars,
-        "sla_policies": policies,
-        "tickets": ticket_count,
-        "accounts": account_count,
     }
-
-
-def _build_customer_demo(progress: Callable[[str], None]) -> int:
-    """The customer dossier's demo, each part building on the ones before it: accounts,
-    two years of usage (and its swing alerts), dossiers and visits, segments, a handover in
-    progress and a few churn reviews."""
-    from kehu.churn.demo import build_churn_demo
-    from kehu.customers.demo import build_accounts_demo
-    from kehu.customers.models import Account
-    from kehu.dossier.demo import build_dossier_demo
-    from kehu.handover.demo import build_handover_demo
-    from kehu.segments.demo import build_segments_demo
-    from kehu.usage.demo import build_usage_demo
-
-    build_accounts_demo()
-    progress("accounts")
-    build_usage_demo()
-    progress("usage")
-    build_dossier_demo()
-    progress("dossiers")
-    build_segments_demo()
-    build_handover_demo()
-    build_churn_demo()
-    progress("segments, handover, churn")
-    return Account.objects.count()
 
 
 DEMO_USERS: list[tuple[str, str, list[tuple[Role, str | None]], tuple[str, int] | None]] = [

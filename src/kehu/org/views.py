@@ -14,7 +14,7 @@ from django.core.paginator import Paginator
 from django.db.models import Field, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -173,6 +173,19 @@ RESOURCES = {
         ),
     )
 }
+
+
+def organisation_detail_url(obj: Any) -> str | None:
+    """The page of an organisation object ('' if it has none); None for other objects.
+
+    Registered with ``core.registry.register_detail_url`` (the ``detail_url`` filter)."""
+    for resource in RESOURCES.values():
+        if isinstance(obj, resource.model):
+            try:
+                return reverse(f"org:{resource.slug}-detail", args=[obj.pk])
+            except NoReverseMatch:
+                return ""
+    return None
 
 
 def _resource(slug: str) -> Resource:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -112,6 +112,11 @@ def _recipients(alerts: Sequence[SwingAlert]) -> tuple[list[User], dict[int, Use
     return after_sales, owners
 
 
+def occurred_at(day: date) -> datetime:
+    """The end of ``day`` in the configured time zone: when a day's swing is known."""
+    return timezone.make_aware(datetime.combine(day, time(23, 59)))
+
+
 def alerts_announce(alerts: Sequence[SwingAlert], *, now: datetime | None = None) -> None:
     """Timeline lines for new alerts, and notifications to the owner and after-sales (once).
 
@@ -122,7 +127,6 @@ def alerts_announce(alerts: Sequence[SwingAlert], *, now: datetime | None = None
         return
     from kehu.notify import notices
     from kehu.notify.models import Event
-    from kehu.usage.swings import occurred_at
 
     now = now or timezone.now()
     # Straight rows rather than timeline.record() per alert: these facts are new (one alert is

@@ -32,7 +32,7 @@ every after-sales engineer through the notify app, and written on the account's 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -183,8 +183,3 @@ def detect(day: date | None = None, *, now: datetime | None = None) -> list[Swin
         run.alerts += len(created)
         run.save(update_fields=["finished_at", "alerts"])
     return created
-
-
-def occurred_at(day: date) -> datetime:
-    """The end of ``day`` in the configured time zone: when a day's swing is known."""
-    return timezone.make_aware(datetime.combine(day, time(23, 59)))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+
+from kehu.core import registry
 
 register = template.Library()
 
@@ -26,16 +27,8 @@ def attr(obj: Any, path: str) -> Any:
 
 @register.filter
 def detail_url(obj: Any) -> str:
-    """The page of an organisation object, or '' if it has none."""
-    from kehu.org.views import RESOURCES
-
-    for resource in RESOURCES.values():
-        if isinstance(obj, resource.model):
-            try:
-                return reverse(f"org:{resource.slug}-detail", args=[obj.pk])
-            except NoReverseMatch:
-                return ""
-    return ""
+    """The page of an object (as its app registered in ``core.registry``), or '' if it has none."""
+    return registry.detail_url(obj)
 
 
 @register.inclusion_tag("audit/_history.html")

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import sync_playwright
 
-from kehu.org.demo import DEMO_PASSWORD, build_demo
+from kehu.demo import DEMO_PASSWORD, build_demo
 
 ARTIFACTS = Path(os.environ.get("KEHU_ARTIFACTS", "artifacts"))
 CHROMIUM_ARGS = [

@@ -1,6 +1,7 @@
 """``{% load customer_care %}{% customer_care_nav %}``: the links of the customer-care pages
 (accounts, visits, usage alerts, segments, handovers, churn, the requirement compass), each
-shown only to the roles that may open it."""
+shown only to the roles that may open it. Links of apps above the customers app are switched
+by the flags those apps register in ``kehu.customers.care_nav``."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from django import template
 
 from kehu.access.models import Role
 from kehu.access.permissions import is_admin, roles_of
-from kehu.churn.rules import can_see_report
+from kehu.customers.care_nav import flags_for
 from kehu.customers.rules import KEEPERS
-from kehu.desk.rules import is_desk_staff
 
 register = template.Library()
 
@@ -26,8 +26,8 @@ def customer_care_nav(context: dict[str, Any]) -> dict[str, Any]:
     roles = roles_of(user)
     return {
         "reads_dossiers": bool(roles & DOSSIER_ROLES),
-        "desk_staff": is_desk_staff(user),
-        "churn_report": can_see_report(user),
+        # Decided by the apps above (registered in customers.care_nav).
+        **flags_for(user, ("desk_staff", "churn_report")),
         "admin": is_admin(user),
         "keeper": bool(roles & KEEPERS) or is_admin(user),
     }

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from kehu.churn.models import Attribution, ChurnReview
 from kehu.customers.models import Account, Ownership, TimelineEntry
+from kehu.demo import build_demo
 from kehu.dossier.models import DossierEntry, Section, Visit
 from kehu.handover.models import Handover
-from kehu.org.demo import build_demo
 from kehu.usage.models import SwingAlert, UsageRecord
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ import pytest
 
 from kehu.access.models import User
 from kehu.conftest import client_for
+from kehu.demo import build_demo
 from kehu.desk.models import Status, Ticket
-from kehu.org.demo import build_demo
 
 pytestmark = pytest.mark.django_db
 

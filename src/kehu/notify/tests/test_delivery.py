@@ -15,10 +15,10 @@ from django.db import connection
 from kehu.conftest import client_for, free_port
 from kehu.desk import tickets
 from kehu.desk.models import DeskSettings, Ticket
-from kehu.desk.sweep import run_sweeps
 from kehu.desk.tests import factories as f
 from kehu.notify import delivery, services
 from kehu.notify.models import DeliveryStatus, EmailState, Notification, Webhook, WebhookDelivery
+from kehu.notify.tasks import run_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -86,9 +86,9 @@ def test_a_row_claimed_by_another_worker_is_left_alone(queue):
     assert delivery.deliver_pending(now=SATURDAY_NOON + delivery.CLAIM_LEASE * 2) == 1
 
 
-def test_the_periodic_sweep_delivers_notifications(queue):
+def test_the_periodic_delivery_task_delivers_notifications(queue):
     services.notify_event("sla.warning", queue.ticket, None, {"recipient_ids": [queue.agent.pk]})
-    result = run_sweeps.call()
+    result = run_delivery.call()
     assert result["notifications_delivered"] == 1
     assert len(mail.outbox) == 1
 

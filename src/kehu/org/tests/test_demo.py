@@ -1,7 +1,7 @@
 import pytest
 
 from kehu.access.models import RoleAssignment, User
-from kehu.org.demo import build_demo
+from kehu.demo import build_demo
 from kehu.org.models import Department, Employee, InternalRelation, KeyRole, RelationType, Service
 
 pytestmark = pytest.mark.django_db

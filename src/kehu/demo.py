@@ -1,0 +1,99 @@
+"""The demo, put together: each app's demo called in layer order, so no app knows another's.
+
+``kehu demo``, ``kehu up`` and the tests that want the demo call ``build_demo``. Each part is
+repeatable (a second run refreshes, it does not duplicate) and builds on the parts before it:
+
+1. the organisation and the demo users (``org.demo``);
+2. the service desk: calendars, SLA policies, tickets in every state, six weeks of history
+   (``desk.demo``; it makes the few accounts and contacts its tickets need);
+3. the channels and feedback: satisfaction ratings of the history (``feedback.demo``), mail
+   threads (``mail.demo``);
+4. unless ``dossier=False``: the customer dossier — 220 accounts (``customers.demo``), two years
+   of usage with its swing alerts (``usage.demo``), dossiers and visits (``dossier.demo``),
+   segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``).
+
+This module sits above every app (like ``kehu.urls`` and ``kehu.cli``); import-linter keeps the
+apps from importing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+
+from kehu.audit.context import audit_context
+from kehu.audit.models import Channel
+from kehu.churn.demo import build_churn_demo
+from kehu.customers.demo import build_accounts_demo
+from kehu.customers.models import Account
+from kehu.desk.demo import build_calendars, build_history, build_policies, build_tickets
+from kehu.desk.models import Ticket
+from kehu.dossier.demo import build_dossier_demo
+from kehu.feedback.demo import build_feedback_demo
+from kehu.handover.demo import build_handover_demo
+from kehu.mail.demo import build_mail_demo
+from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_org_demo
+from kehu.segments.demo import build_segments_demo
+from kehu.usage.demo import build_usage_demo
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "STEPS", "build_demo"]
+
+# The progress steps ``build_demo`` reports, in order (``kehu demo`` shows them as a bar).
+STEPS = [
+    "departments",
+    "employees",
+    "services",
+    "relations",
+    "key roles",
+    "users",
+    "calendars",
+    "tickets",
+    "accounts",
+    "usage",
+    "dossiers",
+    "segments, handover, churn",
+]
+
+
+def build_demo(
+    progress: Callable[[str], None] = lambda step: None, *, dossier: bool = True
+) -> dict[str, int]:
+    """Create or refresh the whole demo; returns counts of what exists afterwards.
+
+    ``dossier=False`` leaves out the customer dossier's 220 accounts with two years of usage
+    (most of the time the demo takes), for tests that need only the organisation and the desk.
+    """
+    with audit_context(channel=Channel.SYSTEM), transaction.atomic():
+        counts = build_org_demo(progress)
+        calendars = build_calendars()
+        policies = build_policies()
+        progress("calendars")
+        build_tickets()
+        build_history()
+        build_feedback_demo()
+        build_mail_demo()
+        ticket_count = Ticket.objects.count()
+        progress("tickets")
+        account_count = _build_dossier_demo(progress) if dossier else 0
+    return {
+        **counts,
+        "calendars": calendars,
+        "sla_policies": policies,
+        "tickets": ticket_count,
+        "accounts": account_count,
+    }
+
+
+def _build_dossier_demo(progress: Callable[[str], None]) -> int:
+    build_accounts_demo()
+    progress("accounts")
+    build_usage_demo()
+    progress("usage")
+    build_dossier_demo()
+    progress("dossiers")
+    build_segments_demo()
+    build_handover_demo()
+    build_churn_demo()
+    progress("segments, handover, churn")
+    return Account.objects.count()
