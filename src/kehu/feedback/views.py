@@ -22,6 +22,7 @@ from kehu.customers.models import Account
 from kehu.desk.models import Ticket
 from kehu.desk.priority import TicketType
 from kehu.desk.rules import visible_tickets
+from kehu.core.clients import client_address
 from kehu.feedback import selectors, services
 from kehu.feedback.forms import CallbackDoneForm, ComplaintForm, RollupForm, SurveyForm
 from kehu.feedback.models import CallbackTask, ComplaintRecord, SatisfactionRating
@@ -31,7 +32,7 @@ from kehu.feedback.models import CallbackTask, ComplaintRecord, SatisfactionRati
 
 def _rate_limited(request: HttpRequest) -> bool:
     """A fixed one-minute window per client address, counted in the shared cache."""
-    key = f"kehu:survey-rate:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"kehu:survey-rate:{client_address(request)}"
     cache.add(key, 0, timeout=60)
     try:
         count = cache.incr(key)
