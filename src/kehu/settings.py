@@ -277,6 +277,7 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kehu <kehu@localhost>")
 
+
 # Private networks webhooks may reach (on-premises receivers), e.g. "10.20.0.0/16,192.168.1.5";
 # every other internal address is refused (notify/addresses.py).
 def _networks(name: str) -> list[str]:

@@ -139,12 +139,6 @@ def can_reply_as_requester(user: Any, ticket: Ticket) -> bool:
     )
 
 
-def is_customer(user: Any) -> bool:
-    """A portal user acting for a customer account (and nobody on the staff): sees the customer's
-    view of tickets and messages, never the desk's internal fields."""
-    return Role.CUSTOMER in roles_of(user) and not is_staff_member(user)
-
-
 def sees_internal(user: Any, ticket: Ticket) -> bool:
     """Internal notes are for the people who work the ticket and desk staff, never customers."""
     if is_customer(user):

@@ -121,9 +121,7 @@ class AudienceSchema(Schema):
     customer_view: ClassVar[type[Schema] | None] = None
 
     @model_serializer(mode="wrap")
-    def _for_audience(
-        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
-    ) -> Any:
+    def _for_audience(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
         data = handler(self)
         view = type(self).customer_view
         request = (info.context or {}).get("request") if isinstance(info.context, dict) else None
@@ -135,7 +133,7 @@ class AudienceSchema(Schema):
 
 
 class SlaOut(AudienceSchema):
-    customer_view = CustomerSlaOut
+    customer_view: ClassVar[type[Schema] | None] = CustomerSlaOut
 
     policy_id: int | None
     policy_name: str | None
@@ -147,7 +145,7 @@ class SlaOut(AudienceSchema):
 
 
 class TicketOut(AudienceSchema):
-    customer_view = CustomerTicketOut
+    customer_view: ClassVar[type[Schema] | None] = CustomerTicketOut
 
     id: int
     reference: str
@@ -203,7 +201,7 @@ class ClockOut(Schema):
 
 
 class PromiseOut(AudienceSchema):
-    customer_view = CustomerPromiseOut
+    customer_view: ClassVar[type[Schema] | None] = CustomerPromiseOut
 
     first_response_due_at: datetime | None
     first_response_minutes: int | None = Field(
@@ -250,7 +248,7 @@ class LinkOut(Schema):
 
 
 class TicketDetailOut(TicketOut):
-    customer_view = CustomerTicketDetailOut
+    customer_view: ClassVar[type[Schema] | None] = CustomerTicketDetailOut
 
     custom_values: dict[str, Any]
     promise: PromiseOut
@@ -358,7 +356,7 @@ class MessageIn(Schema):
 
 
 class AttachmentOut(AudienceSchema):
-    customer_view = CustomerAttachmentOut
+    customer_view: ClassVar[type[Schema] | None] = CustomerAttachmentOut
 
     id: int
     filename: str
@@ -372,7 +370,7 @@ class AttachmentOut(AudienceSchema):
 
 
 class MessageOut(AudienceSchema):
-    customer_view = CustomerMessageOut
+    customer_view: ClassVar[type[Schema] | None] = CustomerMessageOut
 
     id: int
     kind: str

@@ -16,13 +16,13 @@ from django.views.decorators.http import require_http_methods
 
 from kehu.access.permissions import CHANGE, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
+from kehu.core.clients import client_address
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
 from kehu.customers.models import Account
 from kehu.desk.models import Ticket
 from kehu.desk.priority import TicketType
 from kehu.desk.rules import visible_tickets
-from kehu.core.clients import client_address
 from kehu.feedback import selectors, services
 from kehu.feedback.forms import CallbackDoneForm, ComplaintForm, RollupForm, SurveyForm
 from kehu.feedback.models import CallbackTask, ComplaintRecord, SatisfactionRating

@@ -515,7 +515,9 @@ def test_auditor_write_api_calls_are_refused(world, objects):
     ]
     for url, body in calls:
         if body is None:
-            response = client.patch(url, {"version": 1, "subject": "改"}, content_type="application/json")
+            response = client.patch(
+                url, {"version": 1, "subject": "改"}, content_type="application/json"
+            )
         else:
             response = client.post(url, body, content_type="application/json")
         assert response.status_code == 403, (url, response.status_code, response.content)
