@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,12 @@ LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = env_int("KEHU_PASSWORD_RESET_SECONDS", 3 * 3600, minimum=300)
 
+# How many reverse proxies in front of Kehu append to X-Forwarded-For (see core/clients.py):
+# every throttle, the sign-in lockout and the audit history key on the address they vouch for.
+KEHU_TRUSTED_PROXIES = env_int("KEHU_TRUSTED_PROXIES", 0, minimum=0)
+NINJA_NUM_PROXIES = KEHU_TRUSTED_PROXIES
+AXES_CLIENT_IP_CALLABLE = "kehu.core.clients.client_address"
+
 AXES_FAILURE_LIMIT = env_int("KEHU_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("KEHU_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -270,6 +277,18 @@ else:
     # shows password-reset links.
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Kehu <kehu@localhost>")
+
+
+# Private networks webhooks may reach (on-premises receivers), e.g. "10.20.0.0/16,192.168.1.5";
+# every other internal address is refused (notify/addresses.py).
+def _networks(name: str) -> list[str]:
+    try:
+        return [str(ipaddress.ip_network(value, strict=False)) for value in env_list(name, [])]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+
+
+WEBHOOK_ALLOWED_NETWORKS = _networks("KEHU_WEBHOOK_ALLOWED_NETWORKS")
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500

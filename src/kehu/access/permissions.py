@@ -23,13 +23,20 @@ STAFF_ROLES = frozenset(Role.values) - {Role.CUSTOMER}
 M = TypeVar("M", bound=Model)
 Rule = Callable[[Any, str, Any], bool]
 _rules: dict[type[Model], Rule] = {}
+# Models a person keeps for themselves (their notifications, preferences, tokens, saved views):
+# a read-only auditor still manages these.
+_personal: set[type[Model]] = set()
 
 
-def rule(model: type[Model]) -> Callable[[Rule], Rule]:
-    """Register the rule deciding actions on ``model`` (the target is an instance or the class)."""
+def rule(model: type[Model], *, personal: bool = False) -> Callable[[Rule], Rule]:
+    """Register the rule deciding actions on ``model`` (the target is an instance or the class).
+
+    ``personal`` marks a user's own things, which read-only users may change too."""
 
     def register(func: Rule) -> Rule:
         _rules[model] = func
+        if personal:
+            _personal.add(model)
         return func
 
     return register
@@ -67,6 +74,12 @@ def led_departments(user: Any) -> frozenset[int]:
     return getattr(user, "_kehu_lead_of", frozenset())
 
 
+def is_read_only(user: Any) -> bool:
+    """Auditors (with no other role) read everything they may see and change nothing."""
+    roles = roles_of(user)
+    return bool(roles) and roles <= {Role.AUDITOR}
+
+
 def can(user: Any, action: str, target: Any) -> bool:
     """Whether ``user`` may perform ``action`` on ``target`` (a model instance or class)."""
     model = target if isinstance(target, type) else type(target)
@@ -74,6 +87,8 @@ def can(user: Any, action: str, target: Any) -> bool:
         return False
     if is_admin(user):
         return True
+    if action != VIEW and is_read_only(user) and model not in _personal:
+        return False
     found = _rules.get(model)
     return bool(found and found(user, action, target))
 

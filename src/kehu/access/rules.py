@@ -8,7 +8,7 @@ from kehu.access.models import ApiToken
 from kehu.access.permissions import ADD, DELETE, VIEW, is_staff_member, rule
 
 
-@rule(ApiToken)
+@rule(ApiToken, personal=True)
 def _api_token(user: Any, action: str, target: Any) -> bool:
     # Staff manage their own tokens; nobody sees another person's.
     if not is_staff_member(user):

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 
 from kehu.audit.context import audit_context
 from kehu.audit.models import Channel
+from kehu.core.clients import client_address
 
 
 class AuditContextMiddleware:
@@ -18,6 +19,6 @@ class AuditContextMiddleware:
         channel = Channel.API if request.path.startswith("/api/") else Channel.WEB
         user = request.user if request.user.is_authenticated else None
         with audit_context(
-            channel=channel, actor=user, remote_addr=request.META.get("REMOTE_ADDR")
+            channel=channel, actor=user, remote_addr=client_address(request) or None
         ):
             return self.get_response(request)

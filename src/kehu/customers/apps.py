@@ -14,3 +14,4 @@ class CustomersConfig(AppConfig):
 
         auditlog.register(models.Account, exclude_fields=["name_pinyin", "version", "updated_at"])
         auditlog.register(models.Contact, exclude_fields=["version", "updated_at"])
+        auditlog.register(models.AccountTeamMember)

@@ -141,7 +141,7 @@ def can_reply_as_requester(user: Any, ticket: Ticket) -> bool:
 
 def sees_internal(user: Any, ticket: Ticket) -> bool:
     """Internal notes are for the people who work the ticket and desk staff, never customers."""
-    if Role.CUSTOMER in roles_of(user) and not is_staff_member(user):
+    if is_customer(user):
         return False
     return is_desk_staff(user) or works_queue(user, ticket)
 
@@ -184,7 +184,7 @@ def _department_setting(user: Any, action: str, target: Any) -> bool:
     return leads_department(user, target.department_id)
 
 
-@rule(SavedView)
+@rule(SavedView, personal=True)
 def _saved_view(user: Any, action: str, target: Any) -> bool:
     if not is_staff_member(user):
         return False

@@ -7,7 +7,7 @@ Each endpoint parses, authorizes through ``kehu.access.permissions``, calls one 
 
 import logging
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
@@ -17,7 +17,7 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import CursorPagination, paginate
-from pydantic import Field
+from pydantic import Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
 
 from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize
 from kehu.core.api import ERRORS, OrderedCursorPagination
@@ -39,7 +39,7 @@ from kehu.desk.models import (
     Status as TicketStatus,
 )
 from kehu.desk.priority import Impact, Priority, Severity, TicketType
-from kehu.desk.rules import visible_messages
+from kehu.desk.rules import is_customer, visible_messages
 from kehu.org.models import Department
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,90 @@ CustomValues = dict[str, str | int | float | bool | None]
 
 
 # --- schemas -----------------------------------------------------------------------------------
+#
+# Each output schema below is the desk's view. A customer (portal user) gets its own, smaller
+# schema: the ``Customer…Out`` classes are the allow-list of what a customer may read, and the
+# desk schemas serialise to exactly those fields when the request comes from a customer.
 
 
-class SlaOut(Schema):
+class CustomerSlaOut(Schema):
+    next_due_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+
+
+class CustomerPromiseOut(Schema):
+    first_response_due_at: datetime | None
+    first_response_minutes: int | None
+    resolution_due_at: datetime | None
+    resolution_minutes: int | None
+
+
+class CustomerTicketOut(Schema):
+    id: int
+    reference: str
+    subject: str
+    ticket_type: str
+    status: str
+    channel: str
+    department_id: int
+    category_id: int | None
+    service_id: int | None
+    impact: str
+    severity: str
+    priority: str
+    account_id: int | None
+    contact_id: int | None
+    requester_name: str
+    merged_into_id: int | None
+    sla: CustomerSlaOut
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerTicketDetailOut(CustomerTicketOut):
+    promise: CustomerPromiseOut
+
+
+class CustomerAttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class CustomerMessageOut(Schema):
+    id: int
+    kind: str
+    author_name: str
+    from_requester: bool
+    body: str
+    created_at: datetime
+    attachments: list[CustomerAttachmentOut]
+
+
+class AudienceSchema(Schema):
+    """A desk schema that a customer receives as its ``customer_view`` (fields dropped)."""
+
+    customer_view: ClassVar[type[Schema] | None] = None
+
+    @model_serializer(mode="wrap")
+    def _for_audience(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+        data = handler(self)
+        view = type(self).customer_view
+        request = (info.context or {}).get("request") if isinstance(info.context, dict) else None
+        if view is None or request is None or not isinstance(data, dict):
+            return data
+        if not is_customer(request.user):
+            return data
+        return {name: value for name, value in data.items() if name in view.model_fields}
+
+
+class SlaOut(AudienceSchema):
+    customer_view: ClassVar[type[Schema] | None] = CustomerSlaOut
+
     policy_id: int | None
     policy_name: str | None
     next_due_at: datetime | None
@@ -63,7 +144,9 @@ class SlaOut(Schema):
     resolved_at: datetime | None
 
 
-class TicketOut(Schema):
+class TicketOut(AudienceSchema):
+    customer_view: ClassVar[type[Schema] | None] = CustomerTicketOut
+
     id: int
     reference: str
     subject: str
@@ -117,7 +200,9 @@ class ClockOut(Schema):
     breached: bool
 
 
-class PromiseOut(Schema):
+class PromiseOut(AudienceSchema):
+    customer_view: ClassVar[type[Schema] | None] = CustomerPromiseOut
+
     first_response_due_at: datetime | None
     first_response_minutes: int | None = Field(
         ..., description="The policy's first-response target in business minutes"
@@ -163,6 +248,8 @@ class LinkOut(Schema):
 
 
 class TicketDetailOut(TicketOut):
+    customer_view: ClassVar[type[Schema] | None] = CustomerTicketDetailOut
+
     custom_values: dict[str, Any]
     promise: PromiseOut
     clocks: list[ClockOut]
@@ -268,7 +355,9 @@ class MessageIn(Schema):
     )
 
 
-class AttachmentOut(Schema):
+class AttachmentOut(AudienceSchema):
+    customer_view: ClassVar[type[Schema] | None] = CustomerAttachmentOut
+
     id: int
     filename: str
     content_type: str
@@ -280,7 +369,9 @@ class AttachmentOut(Schema):
         return f"/api/desk/tickets/attachments/{obj.pk}"
 
 
-class MessageOut(Schema):
+class MessageOut(AudienceSchema):
+    customer_view: ClassVar[type[Schema] | None] = CustomerMessageOut
+
     id: int
     kind: str
     author_id: int | None

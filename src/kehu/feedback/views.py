@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from kehu.access.permissions import CHANGE, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
+from kehu.core.clients import client_address
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
 from kehu.customers.models import Account
@@ -31,7 +32,7 @@ from kehu.feedback.models import CallbackTask, ComplaintRecord, SatisfactionRati
 
 def _rate_limited(request: HttpRequest) -> bool:
     """A fixed one-minute window per client address, counted in the shared cache."""
-    key = f"kehu:survey-rate:{request.META.get('REMOTE_ADDR', '')}"
+    key = f"kehu:survey-rate:{client_address(request)}"
     cache.add(key, 0, timeout=60)
     try:
         count = cache.incr(key)

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.audit import bulk as audit_bulk
 from kehu.core.concurrency import StaleVersionError
 from kehu.customers.models import Account
 from kehu.customers.services import account_change_owner
@@ -141,7 +142,7 @@ def _start(
                 handover=handover, account=account, previous_owner=from_employee, new_owner=owner
             )
         )
-    HandoverItem.objects.bulk_create(items)
+    audit_bulk.log_created(HandoverItem.objects.bulk_create(items))
     return handover
 
 

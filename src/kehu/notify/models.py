@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import VersionedModel
 from kehu.desk.signals import EVENTS
+from kehu.notify.addresses import AddressRefused, check_url
 
 
 class Event(models.TextChoices):
@@ -143,6 +144,12 @@ def validate_events(value: object) -> None:
 def validate_webhook_url(value: str) -> None:
     if not value.lower().startswith(("http://", "https://")):
         raise ValidationError(_("Give an http:// or https:// address."))
+    try:
+        check_url(value)
+    except AddressRefused as exc:
+        raise ValidationError(
+            _("Webhooks may not reach internal addresses (loopback, private, link-local).")
+        ) from exc
 
 
 class Webhook(VersionedModel):

@@ -12,8 +12,8 @@ from kehu.access.permissions import CHANGE, VIEW, rule
 from kehu.notify.models import Notification, Preference
 
 
-@rule(Notification)
-@rule(Preference)
+@rule(Notification, personal=True)
+@rule(Preference, personal=True)
 def _own(user: Any, action: str, target: Any) -> bool:
     if isinstance(target, type):
         return action in (VIEW, CHANGE)

@@ -1,7 +1,8 @@
 """Who may see and change usage records (registered into kehu.access.permissions).
 
 Usage and swing alerts are part of the dossier: whoever may read an account's dossier
-(``kehu.customers.rules.can_view_dossier``) reads its usage and acknowledges its alerts. Keepers
+(``kehu.customers.rules.can_view_dossier``) reads its usage and alerts; whoever may edit it
+(``can_edit_dossier``) acknowledges the alerts. Keepers
 (account managers, after-sales) and administrators import usage; products and swing rules are
 configured by administrators only (``can`` lets administrators through before any rule).
 """
@@ -12,7 +13,7 @@ from typing import Any
 
 from kehu.access.models import Role
 from kehu.access.permissions import CHANGE, IMPORT, VIEW, is_staff_member, roles_of, rule
-from kehu.customers.rules import KEEPERS, can_view_dossier
+from kehu.customers.rules import KEEPERS, can_edit_dossier, can_view_dossier
 from kehu.usage.models import Product, SwingAlert, SwingRule, UsageRecord
 
 
@@ -44,4 +45,7 @@ def _swing_rule(user: Any, action: str, target: Any) -> bool:
 def _swing_alert(user: Any, action: str, target: Any) -> bool:
     if isinstance(target, type):
         return action == VIEW and is_staff_member(user)
-    return action in (VIEW, CHANGE) and can_view_dossier(user, target.account)
+    if action == VIEW:
+        return can_view_dossier(user, target.account)
+    # Acknowledging is a write: dossier editors only, never the read-only auditor.
+    return action == CHANGE and can_edit_dossier(user, target.account)

@@ -209,14 +209,14 @@ ROUTES["customers:contact-export"] = (STAFF, "")
 ROUTES["customers:custom-field-list"] = (ADMIN, "")
 ROUTES["customers:custom-field-create"] = (ADMIN, "")
 ROUTES["customers:custom-field-edit"] = (ADMIN, "custom_field")
-# Usage: dossier readers see an account's usage and acknowledge its alerts (GET → 405);
+# Usage: dossier readers see an account's usage, editors acknowledge its alerts (GET → 405);
 # keepers and admins import; the alert list is staff's (showing only readable accounts);
 # products and swing rules are for admins.
 ROUTES["usage:account"] = (DOSSIER_READERS, "account")
 ROUTES["usage:account-export"] = (DOSSIER_READERS, "account")
 ROUTES["usage:import"] = (ACCOUNT_KEEPERS, "")
 ROUTES["usage:alerts"] = (STAFF, "")
-ROUTES["usage:alert-acknowledge"] = (DOSSIER_READERS, "swing_alert")
+ROUTES["usage:alert-acknowledge"] = (DOSSIER_EDITORS, "swing_alert")
 ROUTES["usage:products"] = (ADMIN, "")
 ROUTES["usage:product-create"] = (ADMIN, "")
 ROUTES["usage:product-edit"] = (ADMIN, "usage_product")
@@ -478,3 +478,55 @@ def test_customer_gets_nothing_from_organisation_api(world, method, path):
 def test_customer_api_operations_need_a_role(world, method, path):
     assert getattr(client_for(world.customer_a), method)(path).status_code == 200
     assert getattr(client_for(world.outsider), method)(path).status_code == 403
+
+
+# --- auditors are read-only everywhere ----------------------------------------------------------
+
+WRITE_ACTIONS = ("add", "change", "delete", "import")
+
+
+def test_auditor_may_do_no_write_action_on_any_registered_model(world, objects):
+    """Every write route authorizes through a model rule: none of them lets the auditor write,
+    but for the auditor's own things (notifications, preferences, tokens, saved views)."""
+    from kehu.access import permissions
+
+    allowed = []
+    for model in permissions._rules:
+        targets = [model, *model._default_manager.all()[:3]]
+        for target in targets:
+            for action in WRITE_ACTIONS:
+                if permissions.can(world.auditor, action, target):
+                    allowed.append((model.__name__, action, getattr(target, "pk", None)))
+    personal = {m.__name__ for m in permissions._personal}
+    assert [row for row in allowed if row[0] not in personal] == []
+    assert permissions.can(world.auditor, "view", world.support)
+
+
+def test_auditor_write_api_calls_are_refused(world, objects):
+    """The write operations an auditor can reach (the objects are ones they read) answer 403."""
+    from kehu.usage.models import SwingAlert
+
+    client = client_for(world.auditor)
+    alert = SwingAlert.objects.get(pk=objects["swing_alert"])
+    calls = [
+        (f"/api/usage/alerts/{alert.pk}/acknowledge", {"version": alert.version, "note": "看过"}),
+        (f"/api/desk/tickets/{objects['ticket']}", None),
+        ("/api/segments/recompute", {}),
+    ]
+    for url, body in calls:
+        if body is None:
+            response = client.patch(
+                url, {"version": 1, "subject": "改"}, content_type="application/json"
+            )
+        else:
+            response = client.post(url, body, content_type="application/json")
+        assert response.status_code == 403, (url, response.status_code, response.content)
+    alert.refresh_from_db()
+    assert alert.status == SwingAlert.Status.OPEN
+    # ...while an after-sales engineer, who edits every dossier, acknowledges it.
+    response = client_for(world.after_sales).post(
+        f"/api/usage/alerts/{alert.pk}/acknowledge",
+        {"version": alert.version, "note": "看过"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200

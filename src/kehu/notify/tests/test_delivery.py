@@ -172,7 +172,7 @@ def test_failing_endpoint_is_retried_with_backoff_then_marked_failed(queue, http
     row = WebhookDelivery.objects.get()
     assert row.status == DeliveryStatus.FAILED and row.attempts == delivery.MAX_ATTEMPTS
     assert row.response_code == 503 and len(row.attempt_log) == delivery.MAX_ATTEMPTS
-    assert row.last_error == "HTTP 503: ok"  # the start of the endpoint's answer
+    assert row.last_error == "HTTP 503"  # the status only, never the endpoint's answer
     assert len(http_receiver.requests) == delivery.MAX_ATTEMPTS
     assert delivery.deliver_webhooks(now=now + timedelta(days=1)) == 0
 
@@ -185,7 +185,7 @@ def test_unreachable_endpoint_is_a_failed_attempt_not_an_error(queue):
     assert delivery.deliver_webhooks(now=SATURDAY_NOON) == 1
     row = WebhookDelivery.objects.get()
     assert row.status == DeliveryStatus.PENDING and row.response_code is None
-    assert "ConnectionError" in row.last_error
+    assert row.last_error == "refused"
 
 
 def test_send_test_from_the_admin_page_reaches_the_endpoint(world, http_receiver):
