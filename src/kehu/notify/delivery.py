@@ -8,6 +8,8 @@ CLAIM_LEASE another worker takes it again (at least once, for that rare case).
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,6 +92,8 @@ def thread_headers(notification: Notification) -> dict[str, str]:
         "Message-ID": f"<kh-notification-{notification.pk}@{domain}>",
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "All",
+        # Mail coming back with it is never turned into a ticket (kehu.mail.ingest).
+        "X-Loop": parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "kehu@localhost",
     }
     if notification.ticket_id:
         root = f"<kh-ticket-{notification.ticket_id}@{domain}>"
