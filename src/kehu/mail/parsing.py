@@ -19,8 +19,8 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 import html2text
-from django.utils.translation import gettext_lazy as _
 import nh3
+from django.utils.translation import gettext_lazy as _
 from mailparser_reply import EmailReplyParser
 
 # Declared charsets widened to the superset real clients actually use.

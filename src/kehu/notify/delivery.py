@@ -8,10 +8,9 @@ CLAIM_LEASE another worker takes it again (at least once, for that rare case).
 
 from __future__ import annotations
 
-from email.utils import parseaddr
-
 import logging
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings

@@ -40,7 +40,9 @@ def test_raw_utf8_subject_and_display_name_survive(mailbox):
     assert record.outcome == Outcome.TICKET_CREATED
     ticket = record.ticket
     assert ticket.subject == "系统报错 500" and record.subject == "系统报错 500"
-    assert ticket.contact.name == "张伟" and ticket.contact.email == "zhang.wei@huaxing-soft.example"
+    assert (
+        ticket.contact.name == "张伟" and ticket.contact.email == "zhang.wei@huaxing-soft.example"
+    )
     assert "\ufffd" not in ticket.messages.get().body
 
 
@@ -64,18 +66,24 @@ def test_mail_carrying_our_x_loop_opens_no_ticket(mailbox, customer):
     record = ingest.ingest(raw, mailbox)
     assert record.outcome == Outcome.LOOP and not Ticket.objects.exists()
     # Another desk's X-Loop is not ours: that mail is a customer's as usual.
-    other = build_mail(sender="li.wei@xinghe-bank.example", headers={"X-Loop": "desk@other.example"})
+    other = build_mail(
+        sender="li.wei@xinghe-bank.example", headers={"X-Loop": "desk@other.example"}
+    )
     assert ingest.ingest(other, mailbox).outcome == Outcome.TICKET_CREATED
 
 
 def test_what_we_send_carries_x_loop_and_is_recognised_when_it_comes_back(mailbox, customer):
     ticket = ingest.ingest(build_mail(sender="li.wei@xinghe-bank.example"), mailbox).ticket
-    reply = Message.objects.create(ticket=ticket, body="请清除缓存后重试。", kind=Message.Kind.PUBLIC)
+    reply = Message.objects.create(
+        ticket=ticket, body="请清除缓存后重试。", kind=Message.Kind.PUBLIC
+    )
     queued = outbound.queue_reply(reply)
     sent = outbound.build_email(queued).message()
     assert sent["X-Loop"] == "support@kehu.example"
     # Echoed back by a customer's forwarding rule, from the customer's own address:
-    echoed = sent.as_bytes().replace(b"From: Kehu <support@kehu.example>", b"From: li.wei@xinghe-bank.example")
+    echoed = sent.as_bytes().replace(
+        b"From: Kehu <support@kehu.example>", b"From: li.wei@xinghe-bank.example"
+    )
     echoed = echoed.replace(queued.message_id.encode(), b"<echo-1@xinghe-bank.example>")
     assert ingest.ingest(echoed, mailbox).outcome == Outcome.LOOP
     assert ticket.messages.count() == 2  # the request and our reply, nothing more
