@@ -254,6 +254,10 @@ KEHU_ATTACHMENT_TYPES = env_list(
         ".doc",
         ".pptx",
         ".zip",
+        ".gz",
+        ".tgz",
+        ".7z",
+        ".rar",
         ".json",
         ".xml",
         ".eml",
@@ -261,6 +265,8 @@ KEHU_ATTACHMENT_TYPES = env_list(
     ],
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Received messages larger than this are kept as files in the attachment storage.
+KEHU_MAIL_RAW_FILE_BYTES = env_int("KEHU_MAIL_RAW_FILE_BYTES", 1024 * 1024, minimum=1)
 
 # --- Email ---------------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -27,6 +27,7 @@ from django.db.models import Count, F, Min
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from kehu.access.models import User
 from kehu.customers.models import Account, Contact
@@ -35,7 +36,7 @@ from kehu.desk.models import Channel, Message, Status, Ticket, TicketLink
 from kehu.desk.priority import TicketType
 from kehu.desk.rules import visible_tickets
 from kehu.desk.signals import batched
-from kehu.mail import parsing
+from kehu.mail import parsing, storage
 from kehu.mail.models import BouncedAddress, InboundMail, Mailbox, OutboundMail
 from kehu.mail.noise import Noise, classify
 from kehu.org.models import Employee
@@ -146,14 +147,17 @@ def _file_unusable(
 
 
 def _record(arrival: Arrival, mail: parsing.ParsedMail, key: str) -> InboundMail:
+    large = storage.keeps_as_file(arrival.raw)
     return InboundMail(
         mailbox=arrival.mailbox,
         dedupe_key=key,
         message_id=mail.message_id[:998],
         sender=mail.sender[:320],
         subject=mail.subject[:998],
-        raw=arrival.raw,
+        raw=b"" if large else arrival.raw,
+        raw_file=storage.write_raw(arrival.raw) if large else "",
         outcome=Outcome.REJECTED,
+        problems=list(mail.problems),
     )
 
 
@@ -176,6 +180,7 @@ class _Batch:
         self.recent: Counter[tuple[int, str]] = Counter()  # (mailbox, sender) → last hour
         self.pending: list[_Pending] = []
         self.pending_ids: set[str] = set()
+        self.own: set[str] | None = None
 
     def run(self, arrivals: list[Arrival], parsed: list[parsing.ParsedMail]) -> list[InboundMail]:
         keys = [dedupe_key(mail, a.raw) for a, mail in zip(arrivals, parsed, strict=True)]
@@ -227,6 +232,15 @@ class _Batch:
                 }
             )
 
+    def is_our_own(self, mail: parsing.ParsedMail) -> bool:
+        """Mail from one of our mailboxes or the address we notify from, or carrying our
+        X-Loop: answering it would mail the desk itself."""
+        if self.own is None:
+            self.own = own_addresses()
+        if mail.sender in self.own:
+            return True
+        return any(set(parsing.message_addresses(value)) & self.own for value in mail.loops)
+
     def _load_tickets(self, ids: set[int]) -> None:
         wanted = ids - self.tickets.keys()
         if wanted:
@@ -242,6 +256,10 @@ class _Batch:
         if noise == Noise.BOUNCE:
             _bounce(record, mail, self)
             return
+        if self.is_our_own(mail):
+            record.outcome = Outcome.LOOP
+            record.detail = _("Sent by one of the desk's own addresses: no ticket is opened.")
+            return
         if noise in (Noise.AUTO_REPLY, Noise.BULK):
             record.outcome = Outcome.AUTO_REPLY if noise == Noise.AUTO_REPLY else Outcome.BULK
             record.ticket = self.threaded_ticket(mail, mailbox)
@@ -252,9 +270,12 @@ class _Batch:
                 "limit": mailbox.sender_limit_per_hour
             }
             return
-        files, dropped = attachments_within_limits(mail)
-        if dropped:
-            record.detail = _("Attachments not taken: %(names)s") % {"names": "; ".join(dropped)}
+        files, refused = refused_attachments(mail)
+        if refused:
+            record.refused_attachments = refused
+            record.detail = _("Attachments not taken: %(names)s") % {
+                "names": "; ".join(_refusal_line(r) for r in refused)
+            }
         try:
             ticket = self.threaded_ticket(mail, mailbox)
             if ticket is not None:
@@ -522,22 +543,56 @@ def _add_watchers(ticket: Ticket, addresses: list[str], people: _People) -> None
             ticket.watchers.add(user)
 
 
+def own_addresses() -> set[str]:
+    """Every address the desk sends from: its mailboxes (active or not) and the sender of
+    notifications and other system mail."""
+    addresses = {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
+    for configured in (settings.DEFAULT_FROM_EMAIL, settings.SERVER_EMAIL):
+        addresses.update(parsing.message_addresses(configured or ""))
+    return addresses
+
+
+# Why an attachment was not taken; the reason codes are stored, their text shown translated.
+REFUSAL_REASONS = {
+    "type": _lazy("type not accepted"),
+    "size": _lazy("too large"),
+    "damaged": _lazy("cut off or damaged in transit"),
+}
+
+
+def _refusal_line(refused: dict[str, str]) -> str:
+    return _("%(name)s (%(reason)s)") % {
+        "name": refused["name"],
+        "reason": REFUSAL_REASONS.get(refused["reason"], refused["reason"]),
+    }
+
+
+def refused_attachments(
+    mail: parsing.ParsedMail,
+) -> tuple[list[SimpleUploadedFile], list[dict[str, str]]]:
+    """The attachments within the desk's limits, and {name, reason} for each one left out."""
+    allowed = {t.lower() for t in settings.KEHU_ATTACHMENT_TYPES}
+    taken: list[SimpleUploadedFile] = []
+    refused: list[dict[str, str]] = []
+    for part in mail.attachments:
+        name = PurePath(part.filename.replace("\\", "/")).name or "attachment"
+        if part.damaged:
+            refused.append({"name": name, "reason": "damaged"})
+        elif PurePath(name).suffix.lower() not in allowed:
+            refused.append({"name": name, "reason": "type"})
+        elif len(part.content) > settings.KEHU_ATTACHMENT_MAX_BYTES:
+            refused.append({"name": name, "reason": "size"})
+        else:
+            taken.append(SimpleUploadedFile(name, part.content, part.content_type))
+    return taken, refused
+
+
 def attachments_within_limits(
     mail: parsing.ParsedMail,
 ) -> tuple[list[SimpleUploadedFile], list[str]]:
     """The attachments within the desk's limits, and a line for each one left out."""
-    allowed = {t.lower() for t in settings.KEHU_ATTACHMENT_TYPES}
-    taken: list[SimpleUploadedFile] = []
-    dropped: list[str] = []
-    for part in mail.attachments:
-        name = PurePath(part.filename.replace("\\", "/")).name or "attachment"
-        if PurePath(name).suffix.lower() not in allowed:
-            dropped.append(_("%(name)s (type not accepted)") % {"name": name})
-        elif len(part.content) > settings.KEHU_ATTACHMENT_MAX_BYTES:
-            dropped.append(_("%(name)s (too large)") % {"name": name})
-        else:
-            taken.append(SimpleUploadedFile(name, part.content, part.content_type))
-    return taken, dropped
+    taken, refused = refused_attachments(mail)
+    return taken, [_refusal_line(r) for r in refused]
 
 
 def _bounce(record: InboundMail, mail: parsing.ParsedMail, batch: _Batch) -> None:

@@ -76,6 +76,17 @@ class Mailbox(VersionedModel):
         return self.address
 
 
+class InboundMailManager(models.Manager["InboundMail"]):
+    def refusals(self) -> models.QuerySet[InboundMail]:
+        """Messages with attachments that were not taken (the ticket page lists them), without
+        the raw message."""
+        return (
+            self.exclude(refused_attachments=[])
+            .only("id", "sender", "received_at", "refused_attachments", "ticket_id")
+            .order_by("id")
+        )
+
+
 class InboundMail(models.Model):
     """One received message, stored before anything else happens to it (the raw bytes kept).
 
@@ -92,6 +103,7 @@ class InboundMail(models.Model):
         BOUNCE = "bounce", _("Bounce")
         RATE_LIMITED = "rate_limited", _("Too many from this sender")
         REJECTED = "rejected", _("Could not be used")
+        LOOP = "loop", _("Sent by the desk itself (not answered)")
 
     mailbox = models.ForeignKey(
         Mailbox, on_delete=models.PROTECT, related_name="messages", verbose_name=_("mailbox")
@@ -100,10 +112,14 @@ class InboundMail(models.Model):
     message_id = models.CharField(_("Message-ID"), max_length=998, blank=True, db_index=True)
     sender = models.CharField(_("sender"), max_length=320, blank=True, db_index=True)
     subject = models.CharField(_("subject"), max_length=998, blank=True)
-    raw = models.BinaryField(_("original message"))
+    raw = models.BinaryField(_("original message"), blank=True, default=b"")
+    # A large message is kept as a file in the attachment storage instead of ``raw``.
+    raw_file = models.CharField(_("original message file"), max_length=300, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True, db_index=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     detail = models.TextField(_("detail"), blank=True)
+    problems = models.JSONField(_("problems reading the message"), default=list, blank=True)
+    refused_attachments = models.JSONField(_("attachments not taken"), default=list, blank=True)
     ticket = models.ForeignKey(
         "desk.Ticket",
         on_delete=models.SET_NULL,
@@ -121,6 +137,8 @@ class InboundMail(models.Model):
         verbose_name=_("ticket message"),
     )
 
+    objects = InboundMailManager()
+
     class Meta:
         verbose_name = _("received message")
         verbose_name_plural = _("received messages")
@@ -128,6 +146,30 @@ class InboundMail(models.Model):
 
     def __str__(self) -> str:
         return str(self.message_id or self.dedupe_key)
+
+    def refusals(self) -> list[tuple[str, str]]:
+        """(file name, reason in the reader's language) of each attachment not taken."""
+        from kehu.mail.ingest import REFUSAL_REASONS
+
+        return [
+            (str(r.get("name", "")), str(REFUSAL_REASONS.get(r.get("reason", ""), r.get("reason"))))
+            for r in self.refused_attachments
+            if isinstance(r, dict)
+        ]
+
+    def problem_texts(self) -> list[str]:
+        """What went wrong reading the message, in the reader's language."""
+        from kehu.mail.parsing import PROBLEMS
+
+        return [str(PROBLEMS.get(code, code)) for code in self.problems]
+
+    def raw_bytes(self) -> bytes:
+        """The original message, from the database column or from its file."""
+        if self.raw_file:
+            from kehu.mail.storage import read_raw
+
+            return read_raw(self.raw_file)
+        return bytes(self.raw)
 
 
 class OutboundMail(models.Model):

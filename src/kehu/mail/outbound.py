@@ -124,6 +124,8 @@ def build_email(outbound: OutboundMail, connection: Any = None) -> mail.EmailMes
     headers = {"Message-ID": outbound.message_id, **_thread_headers(outbound)}
     # Ours is a reply in a conversation: automatic answers to it would only loop.
     headers["X-Auto-Response-Suppress"] = "OOF, AutoReply"
+    # Should it ever come back to one of our mailboxes, ingest recognises it and opens nothing.
+    headers["X-Loop"] = sender
     with translation.override(language):
         context = {"ticket": ticket, "message": message, "name": name}
         subject = render_to_string("mail/reply_subject.txt", context).strip()

@@ -14,12 +14,13 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 import html2text
 import nh3
+from django.utils.translation import gettext_lazy as _
 from mailparser_reply import EmailReplyParser
 
 # Declared charsets widened to the superset real clients actually use.
@@ -58,8 +59,25 @@ def decode_bytes(data: bytes, declared: str | None) -> str:
     return data.decode("latin-1").replace("\x00", "")
 
 
-def decode_header_value(value: str | None) -> str:
-    """A header's text with RFC 2047 encoded words decoded in their (widened) charsets."""
+def decode_header_value(value: str | Header | None) -> str:
+    """A header's text with RFC 2047 encoded words decoded in their (widened) charsets.
+
+    Raw 8-bit headers (RFC 6532 UTF-8, or a gateway's GBK) reach us as a ``Header`` whose
+    ``str()`` has already replaced every byte with U+FFFD: their bytes are decoded here
+    instead, and any encoded words among them after that."""
+    if value is None:
+        return ""
+    if isinstance(value, Header):
+        try:
+            chunks8 = decode_header(value)
+        except Exception:  # pragma: no cover - decode_header of a Header does not parse
+            chunks8 = []
+        value = "".join(
+            decode_bytes(chunk, None if charset == "unknown-8bit" else charset)
+            if isinstance(chunk, bytes)
+            else chunk
+            for chunk, charset in chunks8
+        )
     if not value:
         return ""
     pieces = []
@@ -72,9 +90,9 @@ def decode_header_value(value: str | None) -> str:
     return " ".join("".join(pieces).replace("\x00", "").split())
 
 
-def message_ids(value: str | None) -> list[str]:
+def message_ids(value: str | Header | None) -> list[str]:
     """The ``<id@host>`` tokens of In-Reply-To or References, in order."""
-    return _MESSAGE_ID.findall(value or "")
+    return _MESSAGE_ID.findall(str(value or ""))
 
 
 # --- HTML -----------------------------------------------------------------------------------------
@@ -151,6 +169,7 @@ class Attachment:
     content: bytes
     inline: bool = False
     content_id: str = ""
+    damaged: bool = False  # cut off or badly encoded: what was decoded is not the file sent
 
 
 @dataclass
@@ -181,6 +200,7 @@ class ParsedMail:
     headers: dict[str, str]  # lower-cased names → decoded values, first occurrence
     bounce: Bounce | None = None
     problems: list[str] = field(default_factory=list)
+    loops: list[str] = field(default_factory=list)  # every X-Loop header, decoded
 
     @property
     def reply_text(self) -> str:
@@ -219,7 +239,23 @@ def _payload(part: Message, problems: list[str]) -> bytes:
     return b""
 
 
+_RAW_NAME = re.compile(r"""(?:file)?name\s*=\s*(?:"([^"]*)"|([^\s;]+))""", re.IGNORECASE)
+
+
+def _header(part: Message, name: str) -> str:
+    """A header of a part as text, raw 8-bit bytes decoded (see ``decode_header_value``)."""
+    value = part.get(name)
+    return decode_header_value(value) if isinstance(value, Header) else str(value or "")
+
+
 def _filename(part: Message) -> str:
+    if any(isinstance(part.get(h), Header) for h in ("Content-Disposition", "Content-Type")):
+        # A raw 8-bit file name (RFC 6532): the stdlib cannot parse the parameters.
+        for header in ("Content-Disposition", "Content-Type"):
+            found = _RAW_NAME.search(_header(part, header))
+            if found:
+                return decode_header_value(found.group(1) or found.group(2))
+        return ""
     try:
         name = part.get_filename()
     except Exception:
@@ -256,24 +292,53 @@ def _bounce(message: Message, problems: list[str]) -> Bounce | None:
                     diagnostic = diagnostic or " ".join(
                         (block.get("Diagnostic-Code") or "").split()
                     )
-        elif kind in ("text/rfc822-headers", "message/rfc822") and not original:
+        elif kind in _RETURNED_HEADERS and not original:
             payload = part.get_payload()
             if kind == "message/rfc822" and isinstance(payload, list) and payload:
                 first = payload[0]
                 inner = first if isinstance(first, Message) else email.message_from_string(first)
+            elif isinstance(payload, list):  # message/rfc822-headers parsed as a message
+                inner = next((p for p in payload if isinstance(p, Message)), Message())
             else:
-                inner = email.message_from_bytes(_payload(part, problems))
+                data = _payload(part, problems) if isinstance(payload, str) else b""
+                inner = email.message_from_bytes(data or str(payload or "").encode())
             found = message_ids(inner.get("Message-ID"))
             original = found[0] if found else ""
     return Bounce(recipients, status, diagnostic, original)
+
+
+# Defects the stdlib reports (and ours), as the received-mail page explains them.
+PROBLEMS = {
+    "CloseBoundaryNotFoundDefect": _("The message ends before its closing boundary (cut off)."),
+    "StartBoundaryNotFoundDefect": _("A multipart part's boundary never appears."),
+    "InvalidBase64PaddingDefect": _("Broken base64 (bad padding)."),
+    "InvalidBase64CharactersDefect": _("Broken base64 (characters outside the alphabet)."),
+    "InvalidBase64LengthDefect": _("Broken base64 (truncated data)."),
+    "InvalidDateDefect": _("The Date header cannot be read."),
+    "MissingHeaderBodySeparatorDefect": _("A header line without a colon ends the headers."),
+    "NoBoundaryInMultipartDefect": _("A multipart message without a boundary."),
+    "MultipartInvariantViolationDefect": _("A multipart message without parts."),
+}
+
+_RETURNED_HEADERS = ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822")
+_DAMAGE = (
+    "InvalidBase64PaddingDefect",
+    "InvalidBase64CharactersDefect",
+    "InvalidBase64LengthDefect",
+)
 
 
 def parse(raw: bytes) -> ParsedMail:
     """Everything Kehu reads from a message; never raises."""
     problems: list[str] = []
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
-    for defect in message.defects:
-        problems.append(type(defect).__name__)
+    unclosed = False
+    for part in message.walk():
+        for defect in part.defects:
+            name = type(defect).__name__
+            unclosed = unclosed or name == "CloseBoundaryNotFoundDefect"
+            if name not in problems:
+                problems.append(name)
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
@@ -281,18 +346,20 @@ def parse(raw: bytes) -> ParsedMail:
         if part.is_multipart():
             continue
         kind = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        disposition = _header(part, "Content-Disposition").split(";")[0].strip().lower()
         filename = _filename(part)
         if kind in ("text/plain", "text/html") and not filename and disposition != "attachment":
             text = decode_bytes(_payload(part, problems), part.get_content_charset())
             (plain if kind == "text/plain" else html).append(text)
             continue
-        if kind in ("message/delivery-status", "text/rfc822-headers"):
+        if kind in ("message/delivery-status", *_RETURNED_HEADERS[:2]):
             continue
         content = _payload(part, problems)
+        # Decoding records its defects on the part: read them after it.
+        damaged = any(type(d).__name__ in _DAMAGE for d in part.defects)
         if not content and not filename:
             continue
-        content_id = (part.get("Content-ID") or "").strip().strip("<>")
+        content_id = _header(part, "Content-ID").strip().strip("<>")
         attachments.append(
             Attachment(
                 filename=filename or _default_name(kind, len(attachments) + 1),
@@ -301,19 +368,29 @@ def parse(raw: bytes) -> ParsedMail:
                 inline=disposition == "inline"
                 or (bool(content_id) and disposition != "attachment"),
                 content_id=content_id,
+                damaged=damaged,
             )
         )
+    if unclosed and attachments and not plain_after(attachments[-1], message):
+        # The message stops before its closing boundary: the last file was cut off.
+        attachments[-1].damaged = True
+    for part in message.walk():  # again: decoding the parts found more
+        for defect in part.defects:
+            if type(defect).__name__ not in problems:
+                problems.append(type(defect).__name__)
     html_text = sanitise_html("\n".join(html)) if html else ""
     text = "\n\n".join(t.strip() for t in plain if t.strip())
     if not text and html_text:
         text = html_to_text(html_text)
     sender_name, sender = parseaddr(decode_header_value(message.get("From")))
     return_path = message.get("Return-Path")
+    if return_path is not None:
+        return_path = decode_header_value(return_path)
     sent_at = None
     try:
         sent_at = parsedate_to_datetime(message.get("Date") or "")
     except (TypeError, ValueError, IndexError):
-        problems.append("unreadable Date header")
+        problems.append("InvalidDateDefect")
     ids = message_ids(message.get("Message-ID"))
     headers: dict[str, str] = {}
     for name, value in message.items():
@@ -335,7 +412,18 @@ def parse(raw: bytes) -> ParsedMail:
         headers=headers,
         bounce=_bounce(message, problems),
         problems=problems,
+        loops=[decode_header_value(v) for v in message.get_all("X-Loop", [])],
     )
+
+
+def plain_after(attachment: Attachment, message: Message) -> bool:
+    """Whether a text part follows ``attachment``'s part, so it was not the last one cut off."""
+    leaves = [p for p in message.walk() if not p.is_multipart()]
+    names = [_filename(p) for p in leaves]
+    if attachment.filename not in names:
+        return False
+    at = len(names) - 1 - names[::-1].index(attachment.filename)
+    return any(not _filename(p) for p in leaves[at + 1 :])
 
 
 def _default_name(content_type: str, number: int) -> str:

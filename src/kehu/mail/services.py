@@ -46,7 +46,7 @@ def release_held(record: InboundMail, *, actor: Any) -> InboundMail:
         record = InboundMail.objects.select_for_update().get(pk=record.pk)
         if record.outcome != InboundMail.Outcome.HELD:
             raise ValidationError(_("Only held messages can be released."))
-        mail = parsing.parse(bytes(record.raw))
+        mail = parsing.parse(record.raw_bytes())
         files, dropped = ingest.attachments_within_limits(mail)
         ingest.open_ticket(record, mail, record.mailbox, files, create_contact=True)
         record.detail = _("Released by %(person)s.") % {"person": actor}

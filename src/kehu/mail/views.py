@@ -110,7 +110,7 @@ def received_detail(request: HttpRequest, pk: int) -> HttpResponse:
     record = access_object(
         request.user, InboundMail, pk, queryset=InboundMail.objects.select_related("mailbox")
     )
-    mail = parsing.parse(bytes(record.raw))
+    mail = parsing.parse(record.raw_bytes())
     return render(request, "mail/received_detail.html", {"record": record, "mail": mail})
 
 

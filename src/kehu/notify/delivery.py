@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -90,6 +91,8 @@ def thread_headers(notification: Notification) -> dict[str, str]:
         "Message-ID": f"<kh-notification-{notification.pk}@{domain}>",
         "Auto-Submitted": "auto-generated",
         "X-Auto-Response-Suppress": "All",
+        # Mail coming back with it is never turned into a ticket (kehu.mail.ingest).
+        "X-Loop": parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or "kehu@localhost",
     }
     if notification.ticket_id:
         root = f"<kh-ticket-{notification.ticket_id}@{domain}>"
