@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 
 from kehu.core.concurrency import save_if_current
 from kehu.customers import timeline
-from kehu.customers.models import Account, Contact
+from kehu.customers.models import Account, Contact, TimelineEntry
 from kehu.customers.rules import employee_id_of
 from kehu.relations.models import (
     AccountRelationship,
@@ -255,7 +255,7 @@ def _write_timeline(interaction: Interaction, by: Any) -> None:
     occurred = timezone.make_aware(datetime.combine(interaction.occurred_on, time(12)))
     timeline.record(
         account_id=interaction.account_id,
-        kind="relations.interaction",
+        kind=TimelineEntry.Kind.RELATIONSHIP,
         source=f"relations.interaction:{interaction.pk}",
         occurred_at=occurred,
         title=timeline.phrase(
