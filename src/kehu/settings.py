@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kehu.handover",
     "kehu.segments",
     "kehu.compass",
+    "kehu.relations",
 ]
 
 MIDDLEWARE = [

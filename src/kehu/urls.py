@@ -23,6 +23,7 @@ urlpatterns = [
     path("usage/", include("kehu.usage.urls")),
     path("dossier/", include("kehu.dossier.urls")),
     path("churn/", include("kehu.churn.urls")),
+    path("relations/", include("kehu.relations.urls")),
     path("handover/", include("kehu.handover.urls")),
     path("segments/", include("kehu.segments.urls")),
     path("compass/", include("kehu.compass.urls")),

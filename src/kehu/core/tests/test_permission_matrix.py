@@ -223,6 +223,16 @@ ROUTES["usage:product-edit"] = (ADMIN, "usage_product")
 ROUTES["usage:rules"] = (ADMIN, "")
 ROUTES["usage:rule-create"] = (ADMIN, "")
 ROUTES["usage:rule-edit"] = (ADMIN, "swing_rule")
+# Relationship maps are personal data (SPEC §4): the account has no owner or team, so of these
+# personas only after-sales and admins see and change it; auditors and other staff get 404.
+RELATIONS = frozenset({"admin", "after_sales"})
+ROUTES["relations:account"] = (RELATIONS, "relations_account")
+ROUTES["relations:person-add"] = (RELATIONS, "relations_account")
+ROUTES["relations:level"] = (RELATIONS, "relations_account")
+ROUTES["relations:interaction-add"] = (RELATIONS, "relations_account")
+ROUTES["relations:person-edit"] = (RELATIONS, "relations_person")
+ROUTES["relations:stage"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:role-set"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -289,6 +299,7 @@ def objects(world):
     received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
     from kehu.churn.tests.factories import churn_objects
     from kehu.dossier.tests.factories import dossier_objects
+    from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
         feedback_objects(world)
@@ -313,6 +324,7 @@ def objects(world):
             **handover_matrix_objects(world),
             **usage_matrix_objects(),
             **churn_objects(world),
+            **relations_objects(world),
             "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
             "contact": factories.contact("丙公司").pk,
             "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
@@ -446,6 +458,9 @@ API_ROUTES = [
     ("get", "/api/dossier/visits"),
     ("get", "/api/customers/accounts"),
     ("get", "/api/customers/custom-fields"),
+    ("get", "/api/relations/accounts/1"),
+    ("get", "/api/relations/people/1"),
+    ("get", "/api/relations/accounts/1/interactions"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]

@@ -1,0 +1,351 @@
+"""The customer's organisation as we know it (SPEC §4): people, buying roles, relationship stage,
+interactions and the account's relationship level. Personal data: see rules.py."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kehu.core.models import VersionedModel
+
+
+class Stage(models.TextChoices):
+    ACQUAINTANCE = "acquaintance", pgettext_lazy("relationship stage", "Acquaintance")
+    MEETING = "meeting", pgettext_lazy("relationship stage", "Meeting")
+    TRUST = "trust", pgettext_lazy("relationship stage", "Trust")
+    ALLIANCE = "alliance", pgettext_lazy("relationship stage", "Alliance")
+
+
+STAGE_ORDER = {value: index for index, value in enumerate(Stage.values)}
+
+
+class SocialStyle(models.TextChoices):
+    CONTROLLING = "controlling", _("Controlling")
+    ANALYTICAL = "analytical", _("Analytical")
+    ADVOCATING = "advocating", _("Advocating")
+    AMIABLE = "amiable", _("Amiable")
+
+
+STYLE_TIPS = {
+    SocialStyle.CONTROLLING: _(
+        "Be brief and to the point; bring options with results and let them decide."
+    ),
+    SocialStyle.ANALYTICAL: _(
+        "Bring facts, data and a clear plan; give them time and do not push for a quick answer."
+    ),
+    SocialStyle.ADVOCATING: _(
+        "Share the vision and the big picture; recognise their ideas and keep it lively."
+    ),
+    SocialStyle.AMIABLE: _(
+        "Build trust personally first; be patient, sincere and show how others are supported."
+    ),
+}
+
+
+class BuyingRoleKind(models.TextChoices):
+    SELECTOR = "selector", _("Selector")
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    PURCHASER = "purchaser", _("Purchaser")
+    USER = "user", _("User")
+    EVALUATOR = "evaluator", _("Evaluator")
+    ACCEPTOR = "acceptor", _("Acceptor")
+
+
+KEY_ROLES = (BuyingRoleKind.DECISION_MAKER, BuyingRoleKind.SELECTOR, BuyingRoleKind.EVALUATOR)
+
+
+class Stance(models.TextChoices):
+    SUPPORTER = "supporter", _("Supporter")
+    NEUTRAL = "neutral", _("Neutral")
+    OPPONENT = "opponent", _("Opponent")
+
+
+class RelationshipLevel(models.TextChoices):
+    GENERAL = "general", _("General relationship")
+    KEY = "key", _("Key relationship")
+    ORGANISATIONAL = "organisational", _("Organisational relationship")
+
+
+class Person(VersionedModel):
+    """What we know of one of the customer's people (a customers.Contact) for the relationship."""
+
+    contact = models.OneToOneField(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        on_delete=models.CASCADE,
+        related_name="relationship",
+    )
+    # Denormalised from the contact so that an account's map is one indexed query.
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="relationship_people",
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    department = models.CharField(_("customer department"), max_length=200, blank=True)
+    reports_to = models.ForeignKey(
+        "self",
+        verbose_name=_("reports to"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reports",
+    )
+    influence = models.PositiveSmallIntegerField(
+        _("influence"), default=3, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    stage = models.CharField(
+        _("relationship stage"), max_length=20, choices=Stage.choices, default=Stage.ACQUAINTANCE
+    )
+    social_style = models.CharField(
+        _("social style"), max_length=20, choices=SocialStyle.choices, blank=True
+    )
+    notes = models.TextField(_("personal notes"), blank=True)
+    is_coach = models.BooleanField(_("coach"), default=False)
+    coach_influence = models.TextField(_("evidence: wide influence and network"), blank=True)
+    coach_informed = models.TextField(_("evidence: senior and well informed"), blank=True)
+    coach_win_win = models.TextField(_("evidence: wants a win-win and shares our goal"), blank=True)
+
+    class Meta:
+        verbose_name = _("person in the relationship map")
+        verbose_name_plural = _("people in the relationship map")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(influence__gte=1, influence__lte=5),
+                name="relations_person_influence_1_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.contact.name
+
+    @property
+    def coach_evidence_complete(self) -> bool:
+        return all(
+            s.strip() for s in (self.coach_influence, self.coach_informed, self.coach_win_win)
+        )
+
+    @property
+    def coach_lapsed(self) -> bool:
+        """A coach whose evidence for one of the three traits is missing: flagged, not kept."""
+        return self.is_coach and not self.coach_evidence_complete
+
+    @property
+    def style_tip(self) -> str:
+        return str(STYLE_TIPS.get(self.social_style, ""))  # type: ignore[call-overload]
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.contact_id and self.account_id:
+            contact_account = (
+                type(self)
+                .contact.field.related_model.objects.filter(  # type: ignore[attr-defined]
+                    pk=self.contact_id
+                )
+                .values_list("account_id", flat=True)
+                .first()
+            )
+            if contact_account is not None and contact_account != self.account_id:
+                errors["contact"] = str(_("This contact belongs to another account."))
+        if self.reports_to_id:
+            errors.update(self._reports_to_errors())
+        if errors:
+            raise ValidationError(errors)
+
+    def _reports_to_errors(self) -> dict[str, str]:
+        # Walk up from the new manager over the account's people (one query); meeting this
+        # person again means the change would close a loop.
+        parents = dict(
+            Person.objects.filter(account_id=self.account_id).values_list("pk", "reports_to_id")
+        )
+        if self.reports_to_id not in parents:
+            return {"reports_to": str(_("The manager must be a person of the same account."))}
+        seen: set[int] = set()
+        current: int | None = self.reports_to_id
+        while current is not None and current not in seen:
+            if current == self.pk:
+                return {
+                    "reports_to": str(
+                        _(
+                            "This would make a reporting loop: the chosen manager already "
+                            "reports (directly or not) to this person."
+                        )
+                    )
+                }
+            seen.add(current)
+            current = parents.get(current)
+        return {}
+
+
+class StageChange(models.Model):
+    """One dated change of a person's relationship stage, and what caused it."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="stage_changes"
+    )
+    from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
+    changed_on = models.DateField(_("date"))
+    interaction = models.ForeignKey(
+        "relations.Interaction",
+        verbose_name=_("caused by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stage_changes",
+    )
+    recorded_by = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        ordering = ["-changed_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.from_stage} → {self.to_stage} ({self.changed_on})"
+
+    @property
+    def is_regression(self) -> bool:
+        return bool(self.from_stage) and STAGE_ORDER[self.to_stage] < STAGE_ORDER[self.from_stage]
+
+    def clean(self) -> None:
+        if self.is_regression and not self.reason.strip():
+            raise ValidationError(
+                {"reason": _("Say why the relationship went back to an earlier stage.")}
+            )
+
+
+class BuyingRole(VersionedModel):
+    """A buying role a person holds at the account (per opportunity once deals exist)."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="roles"
+    )
+    role = models.CharField(_("buying role"), max_length=20, choices=BuyingRoleKind.choices)
+    stance = models.CharField(
+        _("stance"), max_length=20, choices=Stance.choices, default=Stance.NEUTRAL
+    )
+    cares_about = models.TextField(_("what the role cares about"), blank=True)
+    covered_by = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("our person for this role"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("buying role")
+        verbose_name_plural = _("buying roles")
+        ordering = ["person_id", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["person", "role"], name="relations_one_role_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}: {self.get_role_display()}"
+
+
+class AccountRelationship(VersionedModel):
+    """The account's relationship level and the evidence for it."""
+
+    account = models.OneToOneField(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="relationship",
+    )
+    level = models.CharField(
+        _("relationship level"),
+        max_length=20,
+        choices=RelationshipLevel.choices,
+        default=RelationshipLevel.GENERAL,
+    )
+    evidence = models.TextField(_("evidence"), blank=True)
+
+    class Meta:
+        verbose_name = _("account relationship level")
+        verbose_name_plural = _("account relationship levels")
+
+    def clean(self) -> None:
+        if self.level != RelationshipLevel.GENERAL and not self.evidence.strip():
+            raise ValidationError(
+                {"evidence": _("Say what shows a relationship above the general level.")}
+            )
+
+
+class InteractionKind(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    CALL = "call", _("Call")
+    VISIT = "visit", _("Visit")
+    EVENT = "event", _("Event")
+    DINNER = "dinner", _("Dinner")
+
+
+class Interaction(VersionedModel):
+    """A meeting, call, visit, event or dinner with the customer's people."""
+
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="relationship_interactions",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=InteractionKind.choices)
+    occurred_on = models.DateField(_("date"))
+    people = models.ManyToManyField(
+        Person, verbose_name=_("their attendees"), related_name="interactions", blank=True
+    )
+    our_attendees = models.ManyToManyField(
+        "org.Employee", verbose_name=_("our attendees"), related_name="+", blank=True
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    next_step = models.CharField(_("next step"), max_length=300, blank=True)
+    next_step_due = models.DateField(_("next step due"), null=True, blank=True)
+    spin_situation = models.TextField(_("situation questions"), blank=True)
+    spin_problem = models.TextField(_("problem questions"), blank=True)
+    spin_implication = models.TextField(_("implication questions"), blank=True)
+    spin_need_payoff = models.TextField(_("need-payoff questions"), blank=True)
+    recorded_by = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        ordering = ["-occurred_on", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "-occurred_on"], name="relations_interaction_recent")
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def clean(self) -> None:
+        if self.next_step_due and not self.next_step.strip():
+            raise ValidationError({"next_step": _("Say what the next step is.")})
+        if self.next_step_due and self.occurred_on and self.next_step_due < self.occurred_on:
+            raise ValidationError(
+                {"next_step_due": _("The next step cannot be due before the interaction.")}
+            )

@@ -1,0 +1,81 @@
+"""Who may see and change the relationship map (SPEC §4, issue 14 point 10).
+
+This is personal data about people outside the company. Only the account's team (its owner and
+AccountTeamMember employees), the leads of their departments, after-sales staff (who read every
+dossier) and administrators see it. Customers and every other employee never do — auditors
+included: they audit changes through the audit log, not the people's profiles. Changes are for
+those who may edit the account's dossier (team, after-sales, administrators); leads only read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from kehu.access.permissions import VIEW, is_staff_member, led_departments, rule
+from kehu.customers.models import Account
+from kehu.customers.rules import can_edit_dossier
+from kehu.relations.models import AccountRelationship, BuyingRole, Interaction, Person, StageChange
+
+
+def _leads_team(user: Any, account: Account) -> bool:
+    """Whether the user leads the department (or one above it) of the owner or a team member."""
+    led = led_departments(user)
+    if not led:
+        return False
+    from kehu.org.models import Employee
+    from kehu.org.selectors import department_descendant_ids
+
+    return (
+        Employee.objects.filter(
+            Q(pk=account.owner_id) | Q(account_teams__account=account),
+            department_id__in=department_descendant_ids(led),
+        )
+        .distinct()
+        .exists()
+    )
+
+
+def can_view_relations(user: Any, account: Account) -> bool:
+    if not is_staff_member(user):
+        return False
+    cache: dict[int, bool] = user.__dict__.setdefault("_kehu_relations_view", {})
+    if account.pk not in cache:
+        cache[account.pk] = can_edit_relations(user, account) or _leads_team(user, account)
+    return cache[account.pk]
+
+
+def can_edit_relations(user: Any, account: Account) -> bool:
+    return is_staff_member(user) and can_edit_dossier(user, account)
+
+
+def _decide(user: Any, action: str, account: Account) -> bool:
+    if action == VIEW:
+        return can_view_relations(user, account)
+    return can_edit_relations(user, account)
+
+
+@rule(Person)
+def _person(user: Any, action: str, target: Any) -> bool:
+    return not isinstance(target, type) and _decide(user, action, target.account)
+
+
+@rule(Interaction)
+def _interaction(user: Any, action: str, target: Any) -> bool:
+    return not isinstance(target, type) and _decide(user, action, target.account)
+
+
+@rule(AccountRelationship)
+def _level(user: Any, action: str, target: Any) -> bool:
+    return not isinstance(target, type) and _decide(user, action, target.account)
+
+
+@rule(BuyingRole)
+def _role(user: Any, action: str, target: Any) -> bool:
+    return not isinstance(target, type) and _decide(user, action, target.person.account)
+
+
+@rule(StageChange)
+def _stage(user: Any, action: str, target: Any) -> bool:
+    return not isinstance(target, type) and _decide(user, VIEW, target.person.account)

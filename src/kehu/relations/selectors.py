@@ -1,0 +1,238 @@
+"""Reads of the relationship map: an account's map in a fixed number of queries, the five steps
+of building the relationship (seed 004) and the coverage gaps, computed from the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Max, Prefetch
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from kehu.customers.models import Account
+from kehu.relations.models import (
+    KEY_ROLES,
+    STAGE_ORDER,
+    AccountRelationship,
+    BuyingRole,
+    BuyingRoleKind,
+    Interaction,
+    Person,
+    RelationshipLevel,
+    Stage,
+)
+
+RECENT_INTERACTIONS = 20
+QUIET_DAYS = 60  # a key person without an interaction for this long is a gap
+
+
+@dataclass
+class MapNode:
+    person: Person
+    depth: int
+
+
+@dataclass
+class Step:
+    number: int
+    title: Promise
+    done: bool
+    missing: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AccountMap:
+    account: Account
+    people: list[Person]
+    tree: list[MapNode]
+    level: AccountRelationship | None
+    interactions: list[Interaction]
+    last_contact: dict[int, date]
+    by_stage: dict[str, int]
+    coaches: list[Person]
+    steps: list[Step]
+    gaps: list[str]
+
+    @property
+    def current_step(self) -> Step | None:
+        return next((step for step in self.steps if not step.done), None)
+
+
+def _tree(people: list[Person]) -> list[MapNode]:
+    """Depth-first order under each top person (a person whose manager is not on the map)."""
+    by_id = {p.pk: p for p in people}
+    children: dict[int | None, list[Person]] = {}
+    for person in people:
+        parent = person.reports_to_id if person.reports_to_id in by_id else None
+        children.setdefault(parent, []).append(person)
+    nodes: list[MapNode] = []
+    stack = [(p, 0) for p in reversed(children.get(None, []))]
+    seen: set[int] = set()
+    while stack:
+        person, depth = stack.pop()
+        if person.pk in seen:  # refused on write; kept safe on read all the same
+            continue
+        seen.add(person.pk)
+        nodes.append(MapNode(person, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(person.pk, [])))
+    return nodes
+
+
+def account_map(
+    account: Account, *, today: date | None = None, quiet_days: int = QUIET_DAYS
+) -> AccountMap:
+    """The account's map: people (with contact, roles), level, recent interactions:
+    5 queries whatever the size."""
+    people: list[Person] = list(
+        Person.objects.filter(account=account)
+        .select_related("contact")
+        .annotate(last_contacted=Max("interactions__occurred_on"))
+        .prefetch_related(
+            Prefetch("roles", queryset=BuyingRole.objects.select_related("covered_by"))
+        )
+        .order_by("pk")
+    )
+    level = AccountRelationship.objects.filter(account=account).first()
+    interactions = list(
+        Interaction.objects.filter(account=account)
+        .select_related("recorded_by")
+        .prefetch_related(Prefetch("people", queryset=Person.objects.select_related("contact")))
+        .order_by("-occurred_on", "-pk")[:RECENT_INTERACTIONS]
+    )
+    # last_contacted is the annotation above (the person's latest interaction date).
+    last_contact = {
+        p.pk: p.last_contacted  # type: ignore[attr-defined]
+        for p in people
+        if p.last_contacted  # type: ignore[attr-defined]
+    }
+    by_stage = dict.fromkeys(Stage.values, 0)
+    for person in people:
+        by_stage[person.stage] += 1
+    result = AccountMap(
+        account=account,
+        people=people,
+        tree=_tree(people),
+        level=level,
+        interactions=interactions,
+        last_contact=last_contact,
+        by_stage=by_stage,
+        coaches=[p for p in people if p.is_coach],
+        steps=[],
+        gaps=[],
+    )
+    result.steps = five_steps(result)
+    result.gaps = coverage_gaps(result, today=today or timezone.localdate(), quiet_days=quiet_days)
+    return result
+
+
+def _holders(people: list[Person], role: str) -> list[tuple[Person, BuyingRole]]:
+    return [(p, r) for p in people for r in p.roles.all() if r.role == role]
+
+
+def five_steps(data: AccountMap) -> list[Step]:
+    """Seed 004's five steps, each done or with what is missing; a step counts only once the
+    ones before it are done."""
+    people = data.people
+    key_roles = [(p, r) for role in KEY_ROLES for p, r in _holders(people, role)]
+    missing: list[list[str]] = [[], [], [], [], []]
+    if not people:
+        missing[0].append(str(_("Put the customer's people on the map.")))
+    if not data.last_contact:
+        missing[0].append(str(_("Record a first interaction with the customer's people.")))
+    for kind in KEY_ROLES:
+        if not _holders(people, kind):
+            missing[1].append(
+                str(_("Find out who is the %(role)s.") % {"role": BuyingRoleKind(kind).label})
+            )
+    for person, role in key_roles:
+        if not role.cares_about.strip():
+            missing[1].append(
+                str(
+                    _("Note what %(person)s cares about as %(role)s.")
+                    % {"person": person.contact.name, "role": role.get_role_display()}
+                )
+            )
+    if not any(p.is_coach and p.coach_evidence_complete for p in people):
+        missing[2].append(str(_("Connect a coach, with evidence for the three traits.")))
+    for person, role in key_roles:
+        if role.covered_by_id is None:
+            missing[3].append(
+                str(
+                    _("Name who of us covers %(person)s (%(role)s).")
+                    % {"person": person.contact.name, "role": role.get_role_display()}
+                )
+            )
+        if STAGE_ORDER[person.stage] < STAGE_ORDER[Stage.TRUST]:
+            missing[3].append(
+                str(_("Build trust with %(person)s.") % {"person": person.contact.name})
+            )
+    if data.level is None or data.level.level != RelationshipLevel.ORGANISATIONAL:
+        missing[4].append(str(_("Reach an organisational relationship, with evidence.")))
+    titles = [
+        _("Organisation map and general relationships"),
+        _("Pain points, buying process and entry criteria"),
+        _("Connect a coach"),
+        _("Value points and division of labour per key role"),
+        _("Organisational relationship"),
+    ]
+    steps = []
+    before_done = True
+    for number, (title, lacking) in enumerate(zip(titles, missing, strict=True), start=1):
+        done = before_done and not lacking
+        steps.append(Step(number, title, done, lacking))
+        before_done = done
+    return steps
+
+
+def coverage_gaps(data: AccountMap, *, today: date, quiet_days: int = QUIET_DAYS) -> list[str]:
+    """What the account manager should fix in the coverage of the buying roles."""
+    people = data.people
+    gaps: list[str] = []
+    if not any(p.is_coach for p in people):
+        gaps.append(str(_("No coach.")))
+    for person in people:
+        if person.coach_lapsed:
+            gaps.append(
+                str(
+                    _("The coach evidence of %(person)s is incomplete.")
+                    % {"person": person.contact.name}
+                )
+            )
+    deciders = _holders(people, BuyingRoleKind.DECISION_MAKER)
+    if not deciders:
+        gaps.append(str(_("Decision maker unknown.")))
+    for person, _role in deciders:
+        if STAGE_ORDER[person.stage] < STAGE_ORDER[Stage.TRUST]:
+            gaps.append(
+                str(
+                    _("Decision maker %(person)s is below trust.") % {"person": person.contact.name}
+                )
+            )
+    if not _holders(people, BuyingRoleKind.ACCEPTOR):
+        gaps.append(str(_("Acceptor unknown.")))
+    since = today - timedelta(days=quiet_days)
+    decider_ids = {p.pk for p, _r in deciders}
+    for person in people:
+        if person.influence >= 4 or person.pk in decider_ids:
+            last = data.last_contact.get(person.pk)
+            if last is None or last < since:
+                gaps.append(
+                    str(
+                        _("No interaction with %(person)s for %(days)s days.")
+                        % {"person": person.contact.name, "days": quiet_days}
+                    )
+                )
+    return gaps
+
+
+def role_matrix(data: AccountMap) -> list[tuple[str, dict[str, int]]]:
+    """Buying roles × stage: how many holders of each role stand at each stage."""
+    rows = []
+    for role in BuyingRoleKind:
+        counts = dict.fromkeys(Stage.values, 0)
+        for person, _r in _holders(data.people, role):
+            counts[person.stage] += 1
+        rows.append((str(role.label), counts))
+    return rows

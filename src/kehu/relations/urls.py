@@ -1,0 +1,19 @@
+from django.urls import path
+
+from kehu.relations import views
+
+app_name = "relations"
+
+urlpatterns = [
+    path("accounts/<int:account_id>/", views.account_map, name="account"),
+    path("accounts/<int:account_id>/people/add/", views.person_add, name="person-add"),
+    path("accounts/<int:account_id>/level/", views.level_edit, name="level"),
+    path(
+        "accounts/<int:account_id>/interactions/add/",
+        views.interaction_add,
+        name="interaction-add",
+    ),
+    path("people/<int:pk>/", views.person_edit, name="person-edit"),
+    path("people/<int:pk>/stage/", views.stage_change, name="stage"),
+    path("people/<int:pk>/roles/", views.role_set, name="role-set"),
+]

@@ -1,0 +1,262 @@
+"""Staff pages of the relationship map: the account's map, its people, stages, roles, level
+and interactions, and the account-page panel. Privacy decisions: rules.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from kehu.access.permissions import CHANGE, access_object
+from kehu.core.concurrency import StaleVersionError
+from kehu.core.forms import apply_model_errors, form_page
+from kehu.customers.models import Account
+from kehu.relations import selectors, services
+from kehu.relations.forms import InteractionForm, LevelForm, PersonForm, RoleForm, StageForm
+from kehu.relations.models import AccountRelationship, Person, Stage
+from kehu.relations.rules import can_edit_relations, can_view_relations
+
+
+def _account(request: HttpRequest, account_id: int, *, edit: bool = False) -> Account:
+    """The account, if the user may see its map (404 otherwise; 403 if they only read it)."""
+    account = access_object(request.user, Account, account_id)
+    if not can_view_relations(request.user, account):
+        raise Http404
+    if edit and not can_edit_relations(request.user, account):
+        raise PermissionDenied
+    return account
+
+
+def _person(request: HttpRequest, pk: int) -> Person:
+    return access_object(
+        request.user,
+        Person,
+        pk,
+        action=CHANGE,
+        queryset=Person.objects.select_related("account", "contact"),
+    )
+
+
+@login_required
+def account_map(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    data = selectors.account_map(account)
+    return render(
+        request,
+        "relations/account_map.html",
+        {
+            "account": account,
+            "map": data,
+            "matrix": selectors.role_matrix(data),
+            "stages": Stage.choices,
+            "can_edit": can_edit_relations(request.user, account),
+        },
+    )
+
+
+def _map_url(account_id: int) -> str:
+    return reverse("relations:account", args=[account_id])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id, edit=True)
+    form = PersonForm(request.POST or None, account=account)
+
+    def save() -> Person:
+        data = dict(form.cleaned_data)
+        reports_to = data.pop("reports_to")
+        return services.person_create(
+            account=account,
+            contact=data.pop("contact"),
+            by=request.user,
+            reports_to_id=reports_to.pk if reports_to else None,
+            **data,
+        )
+
+    return form_page(
+        request,
+        form,
+        save,
+        template="relations/person_form.html",
+        context={"account": account, "person": None},
+        done=lambda obj: _map_url(account.pk),
+        message=_("%(object)s is on the map."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    account = person.account
+    initial = {
+        field: getattr(person, field)
+        for field in services.PERSON_FIELDS | {"version"}
+        if field != "reports_to"
+    }
+    initial["reports_to"] = person.reports_to_id
+    form = PersonForm(request.POST or None, initial=initial, account=account, person=person)
+
+    def save() -> Person:
+        data = dict(form.cleaned_data)
+        reports_to = data.pop("reports_to")
+        version = data.pop("version") or 0
+        return services.person_update(
+            person=person,
+            version=version,
+            reports_to_id=reports_to.pk if reports_to else None,
+            **data,
+        )
+
+    return form_page(
+        request,
+        form,
+        save,
+        template="relations/person_form.html",
+        context={
+            "account": account,
+            "person": person,
+            "stage_form": StageForm(
+                initial={
+                    "version": person.version,
+                    "changed_on": timezone.localdate(),
+                    "to_stage": person.stage,
+                },
+                person=person,
+            ),
+            "role_form": RoleForm(),
+            "roles": person.roles.all(),
+            "stage_changes": person.stage_changes.select_related("interaction", "recorded_by"),
+        },
+        done=lambda obj: _map_url(account.pk),
+        message=_("%(object)s is saved."),
+    )
+
+
+@login_required
+def stage_change(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = StageForm(request.POST, person=person)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.stage_change(
+                person=person,
+                version=data["version"],
+                to_stage=data["to_stage"],
+                by=request.user,
+                changed_on=data["changed_on"],
+                interaction=data["interaction"],
+                reason=data["reason"],
+            )
+        except StaleVersionError as exc:
+            messages.error(request, str(exc))
+            return redirect("relations:person-edit", person.pk)
+        except ValidationError as exc:
+            apply_model_errors(form, exc)
+        else:
+            messages.success(request, _("The stage is changed."))
+            return redirect("relations:person-edit", person.pk)
+    return _refused(request, form, person)
+
+
+def _refused(request: HttpRequest, form: Any, person: Person) -> HttpResponse:
+    errors = [str(e) for errs in form.errors.values() for e in errs]
+    return render(
+        request, "relations/refused.html", {"errors": errors, "person": person}, status=400
+    )
+
+
+@login_required
+def role_set(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, form, person)
+    data = form.cleaned_data
+    if data["remove"]:
+        services.role_remove(person=person, role=data["role"])
+    else:
+        services.role_set(
+            person=person,
+            role=data["role"],
+            stance=data["stance"],
+            cares_about=data["cares_about"],
+        )
+    messages.success(request, _("The buying roles are saved."))
+    return redirect("relations:person-edit", person.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def level_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id, edit=True)
+    current = AccountRelationship.objects.filter(account=account).first()
+    initial = (
+        {"level": current.level, "evidence": current.evidence, "version": current.version}
+        if current
+        else {}
+    )
+    form = LevelForm(request.POST or None, initial=initial)
+    return form_page(
+        request,
+        form,
+        lambda: services.level_set(account=account, **form.cleaned_data),
+        template="relations/level_form.html",
+        context={"account": account},
+        done=lambda obj: _map_url(account.pk),
+        message=_("The relationship level is saved."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def interaction_add(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id, edit=True)
+    form = InteractionForm(
+        request.POST or None, account=account, initial={"occurred_on": timezone.localdate()}
+    )
+
+    def save() -> Any:
+        data = dict(form.cleaned_data)
+        people = data.pop("people")
+        ours = data.pop("our_attendees")
+        return services.interaction_record(
+            account=account,
+            by=request.user,
+            people_ids=[p.pk for p in people],
+            our_attendee_ids=[e.pk for e in ours],
+            **data,
+        )
+
+    return form_page(
+        request,
+        form,
+        save,
+        template="relations/interaction_form.html",
+        context={"account": account},
+        done=lambda obj: _map_url(account.pk),
+        message=_("The interaction “%(object)s” is recorded."),
+    )
+
+
+def account_panel_context(request: HttpRequest, account: Account) -> dict[str, Any] | None:
+    """The relationship panel of the account page, for those who may see the map."""
+    if not can_view_relations(request.user, account):
+        return None
+    data = selectors.account_map(account)
+    return {"account": account, "relations_map": data, "relations_stages": Stage.choices}
