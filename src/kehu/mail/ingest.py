@@ -27,7 +27,6 @@ from django.db.models import Count, F, Min
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from kehu.access.models import User
 from kehu.customers.models import Account, Contact
@@ -37,7 +36,7 @@ from kehu.desk.priority import TicketType
 from kehu.desk.rules import visible_tickets
 from kehu.desk.signals import batched
 from kehu.mail import parsing, storage
-from kehu.mail.models import BouncedAddress, InboundMail, Mailbox, OutboundMail
+from kehu.mail.models import REFUSAL_REASONS, BouncedAddress, InboundMail, Mailbox, OutboundMail
 from kehu.mail.noise import Noise, classify
 from kehu.org.models import Employee
 
@@ -553,11 +552,6 @@ def own_addresses() -> set[str]:
 
 
 # Why an attachment was not taken; the reason codes are stored, their text shown translated.
-REFUSAL_REASONS = {
-    "type": _lazy("type not accepted"),
-    "size": _lazy("too large"),
-    "damaged": _lazy("cut off or damaged in transit"),
-}
 
 
 def _refusal_line(refused: dict[str, str]) -> str:

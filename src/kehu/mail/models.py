@@ -7,6 +7,13 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import VersionedModel
 
+# Why an attachment was not taken (codes stored in InboundMail.refused_attachments).
+REFUSAL_REASONS = {
+    "type": _("type not accepted"),
+    "size": _("too large"),
+    "damaged": _("cut off or damaged in transit"),
+}
+
 
 class Mailbox(VersionedModel):
     """An address customers and colleagues write to; its mail becomes the department's tickets.
@@ -149,8 +156,6 @@ class InboundMail(models.Model):
 
     def refusals(self) -> list[tuple[str, str]]:
         """(file name, reason in the reader's language) of each attachment not taken."""
-        from kehu.mail.ingest import REFUSAL_REASONS
-
         return [
             (str(r.get("name", "")), str(REFUSAL_REASONS.get(r.get("reason", ""), r.get("reason"))))
             for r in self.refused_attachments
