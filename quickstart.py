@@ -5,7 +5,7 @@
     python3 quickstart.py --port 8301 --host 0.0.0.0
                                  the same on another port or address (passed to `kehu up`)
     python3 quickstart.py test   lint (ruff, import-linter), type check (mypy), migrations check,
-                                 whole test suite
+                                 whole test suite (in parallel: one pytest-xdist worker per core)
 
 Both create or refresh the virtual environment in .venv from pyproject.toml and the pinned
 constraints.txt, and skip reinstalling when neither changed.
@@ -108,7 +108,17 @@ def test() -> None:
     run(BIN / "mypy")
     run(BIN / "kehu", "compilemessages", env=env)
     run(PYTHON, "-m", "django", "makemigrations", "--check", "--dry-run", env=env)
-    run(BIN / "pytest", "-q", *sys.argv[2:], env=env)
+    run(BIN / "pytest", "-q", *test_workers(sys.argv[2:]), *sys.argv[2:], env=env)
+
+
+def test_workers(args: list[str]) -> list[str]:
+    """pytest-xdist options: one worker per core this process may use (KEHU_TEST_WORKERS
+    overrides; 0 or 1 runs in one process), unless the arguments already choose."""
+    if "no:xdist" in args or any(a.startswith(("-n", "--numprocesses")) for a in args):
+        return []
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = int(os.environ.get("KEHU_TEST_WORKERS") or cores or 1)
+    return ["-n", str(workers)] if workers > 1 else []
 
 
 def main() -> None:

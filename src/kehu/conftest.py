@@ -128,6 +128,8 @@ def client_for(user: User | None) -> Client:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Compile the translation catalogues, so tests see the Chinese interface as users do."""
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller compiled them before it started the workers
     from kehu.cli import compilemessages
 
     compilemessages()

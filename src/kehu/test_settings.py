@@ -4,10 +4,16 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production-0123456789")
-os.environ.setdefault("KEHU_DATA_DIR", tempfile.mkdtemp(prefix="kehu-test-"))
+_worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1 … under pytest-xdist
+if _worker:
+    # Each xdist worker is its own process with its own data directory (SQLite test database,
+    # attachments, media): the directory the controller made and passed down is not shared.
+    os.environ["KEHU_DATA_DIR"] = tempfile.mkdtemp(prefix=f"kehu-test-{_worker}-")
+else:
+    os.environ.setdefault("KEHU_DATA_DIR", tempfile.mkdtemp(prefix="kehu-test-"))
 os.environ.setdefault("KEHU_HTTPS", "false")
 
-from kehu.settings import *  # noqa: F403
+from kehu.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
