@@ -39,7 +39,7 @@ Text = Annotated[str, Field(max_length=services.MAX_TEXT)]
 Short = Annotated[str, Field(max_length=200)]
 
 
-class RoleOut(Schema):
+class BuyingRoleOut(Schema):
     role: BuyingRoleKind
     stance: Stance
     cares_about: str
@@ -65,7 +65,7 @@ class PersonOut(Schema):
     coach_informed: str
     coach_win_win: str
     coach_lapsed: bool
-    roles: list[RoleOut]
+    roles: list[BuyingRoleOut]
     version: int
 
     @staticmethod
@@ -174,7 +174,7 @@ class StageChangeOut(Schema):
     reason: str
 
 
-class RoleIn(Schema):
+class BuyingRoleIn(Schema):
     stance: Stance = Stance.NEUTRAL
     cares_about: Text = ""
     covered_by_id: Id | None = None
@@ -329,10 +329,10 @@ def stage_history(request: HttpRequest, pk: int) -> Any:
 
 @router.put(
     "/people/{int:pk}/roles/{role}",
-    response={200: RoleOut, **ERRORS},
+    response={200: BuyingRoleOut, **ERRORS},
     summary="Give a person a buying role, or change its stance and concerns",
 )
-def role_put(request: HttpRequest, pk: int, role: BuyingRoleKind, payload: RoleIn) -> Any:
+def role_put(request: HttpRequest, pk: int, role: BuyingRoleKind, payload: BuyingRoleIn) -> Any:
     person = _person(request, pk)
     return services.role_set(
         person=person,
