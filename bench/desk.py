@@ -211,7 +211,7 @@ def sweep(t0: datetime) -> list[dict[str, Any]]:
     """``sweep_due`` at T (nothing due), T + 1 min and T + 1 h (as the scheduler would), where T
     is generation time T0 on the first run and where the last run stopped on later ones."""
     from kehu.desk.models import SlaClock
-    from kehu.desk.sweep import sweep_due
+    from kehu.desk.sla.sweep import sweep_due
 
     # The demo tickets were made through the services at generation time, unswept: settle them.
     settled = 0

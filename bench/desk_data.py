@@ -377,8 +377,9 @@ class SlaModel:
     """Policy matching and clock arithmetic mirroring ``kehu.desk.clocks`` for generated tickets."""
 
     def __init__(self) -> None:
-        from kehu.desk import clocks, selectors, sla
         from kehu.desk.models import SlaPolicy
+        from kehu.desk.sla import clocks, selectors
+        from kehu.desk.sla import engine as sla
 
         self.sla = sla
         self.clocks = clocks
@@ -400,7 +401,7 @@ class SlaModel:
     ):
         key = (ticket_type, priority, department_id, category_id, level)
         if key not in self._match:
-            from kehu.desk import selectors
+            from kehu.desk.sla import selectors
 
             found = selectors.sla_policy_for(
                 ticket_type=ticket_type,
@@ -524,7 +525,7 @@ class Generator:
         fmt: Callable[[datetime | None], Any],
         seed: int = 7,
     ) -> None:
-        from kehu.desk.services import priority_for
+        from kehu.desk.sla.services import priority_for
 
         self.org, self.sla, self.n, self.m = org, sla_model, tickets, messages_per_ticket
         self.now, self.fmt = now, fmt

@@ -17,7 +17,7 @@ import statistics
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 
-from kehu.desk.sla import BusinessCalendar, evaluate_target
+from kehu.desk.sla.engine import BusinessCalendar, evaluate_target
 
 
 def china_office_calendar() -> BusinessCalendar:

@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/", include("kehu.access.urls")),
     path("org/", include("kehu.org.urls")),
     path("desk/", include("kehu.desk.urls")),
-    path("portal/", include("kehu.desk.portal_urls")),
+    path("portal/", include("kehu.desk.portal.urls")),
     path("feedback/", include("kehu.feedback.urls")),
     path("s/", include(survey_urlpatterns)),
     path("notify/", include("kehu.notify.urls")),

@@ -11,7 +11,8 @@ class DeskConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from kehu.customers import care_nav
-        from kehu.desk import account_timeline, models, rules, search
+        from kehu.desk import account_timeline, models, rules
+        from kehu.desk.search import index as search
         from kehu.desk.signals import ticket_events
 
         ticket_events.connect(search.on_ticket_events, dispatch_uid="kehu.desk.search")

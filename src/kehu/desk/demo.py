@@ -7,7 +7,7 @@ import random
 from datetime import date, datetime, time, timedelta
 
 from kehu.desk.models import BusinessCalendar, CalendarDay, Ticket
-from kehu.desk.services import DaySpec, IntervalSpec, calendar_create, calendar_update
+from kehu.desk.sla.services import DaySpec, IntervalSpec, calendar_create, calendar_update
 
 OFFICE = [(time(9), time(12)), (time(13, 30), time(18))]
 
@@ -97,7 +97,7 @@ def build_calendars() -> int:
 def build_policies() -> int:
     """Demo SLA policies: incidents and complaints on the 24/7 calendar, everything else in office hours."""
     from kehu.desk.models import SlaPolicy
-    from kehu.desk.services import TargetSpec, sla_policy_save
+    from kehu.desk.sla.services import TargetSpec, sla_policy_save
 
     office = BusinessCalendar.objects.get(name="中国大陆工作日历")
     always = BusinessCalendar.objects.get(name="7×24 值守")
@@ -269,7 +269,7 @@ def build_tickets() -> int:
 
     from kehu.access.models import User
     from kehu.customers.models import Account, Contact
-    from kehu.desk import clocks, tickets
+    from kehu.desk import tickets
     from kehu.desk.models import (
         AssignmentStrategy,
         Category,
@@ -279,6 +279,7 @@ def build_tickets() -> int:
         SlaPolicy,
         Status,
     )
+    from kehu.desk.sla import clocks
     from kehu.org.models import Department, Employee, KeyRole, Service
 
     if Ticket.objects.exists():
@@ -451,8 +452,9 @@ def build_history(count: int = 60, seed: int = 7) -> int:
 
     from kehu.access.models import User
     from kehu.customers.models import Contact
-    from kehu.desk import clocks, tickets
+    from kehu.desk import tickets
     from kehu.desk.models import Message, Status
+    from kehu.desk.sla import clocks
     from kehu.org.models import Department
 
     if Ticket.objects.filter(subject__startswith="[历史] ").exists():

@@ -30,11 +30,12 @@ from django.utils.translation import gettext as _
 
 from kehu.access.models import User
 from kehu.customers.models import Account, Contact
-from kehu.desk import clocks, tickets
+from kehu.desk import tickets
 from kehu.desk.models import Channel, Message, Status, Ticket, TicketLink
 from kehu.desk.priority import TicketType
 from kehu.desk.rules import visible_tickets
 from kehu.desk.signals import batched
+from kehu.desk.sla import clocks
 from kehu.mail import parsing, storage
 from kehu.mail.models import REFUSAL_REASONS, BouncedAddress, InboundMail, Mailbox, OutboundMail
 from kehu.mail.noise import Noise, classify

@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from kehu.desk import selectors, sla
 from kehu.desk.models import BusinessCalendar, DeskSettings
+from kehu.desk.sla import engine as sla
+from kehu.desk.sla import selectors
 
 
 def working_calendar(user: Any) -> BusinessCalendar | None:

@@ -38,7 +38,7 @@ def test_history_reads_related_names_in_a_fixed_number_of_queries(world):
 def test_long_multi_line_values_show_only_the_lines_that_changed(world):
     from datetime import time
 
-    from kehu.desk.services import IntervalSpec, calendar_create, calendar_update
+    from kehu.desk.sla.services import IntervalSpec, calendar_create, calendar_update
 
     week = [IntervalSpec(d, time(9), time(18)) for d in range(5)]
     calendar = calendar_create(fields={"name": "丙", "time_zone": "UTC"}, intervals=week, days=[])

@@ -11,21 +11,23 @@ from kehu.desk.models.calendars import (
     WorkingInterval,
 )
 from kehu.desk.models.search import TicketSearchDocument, TicketSearchMatch
+from kehu.desk.models.setup import (
+    AssignmentStrategy,
+    Category,
+    CustomField,
+    DeskSettings,
+    SavedView,
+)
 from kehu.desk.models.tickets import (
     DONE_STATUSES,
     OPEN_STATUSES,
     PAUSED_STATUSES,
     TRANSITIONS,
-    AssignmentStrategy,
     Attachment,
-    Category,
     Channel,
-    CustomField,
-    DeskSettings,
     Dispute,
     Message,
     Pause,
-    SavedView,
     SlaClock,
     SlaEvent,
     Status,

@@ -6,9 +6,10 @@ from datetime import time
 from typing import Any
 
 from kehu.customers.models import Account, Contact
-from kehu.desk import services, tickets
+from kehu.desk import tickets
 from kehu.desk.models import BusinessCalendar, Ticket
-from kehu.desk.services import IntervalSpec, TargetSpec
+from kehu.desk.sla import services
+from kehu.desk.sla.services import IntervalSpec, TargetSpec
 from kehu.org.models import Department, Employee
 
 

@@ -5,10 +5,10 @@ from django.test import Client
 
 from kehu.access.services import api_token_create
 from kehu.conftest import client_for
-from kehu.desk.forms import parse_days, parse_weekday_spans
 from kehu.desk.models import BusinessCalendar, CalendarDay
-from kehu.desk.selectors import calendars, engine_calendar
-from kehu.desk.services import calendar_create
+from kehu.desk.sla.forms import parse_days, parse_weekday_spans
+from kehu.desk.sla.selectors import calendars, engine_calendar
+from kehu.desk.sla.services import calendar_create
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def test_demo_calendars_include_make_up_days():
 
 def test_demo_policies_give_incidents_round_the_clock_targets():
     from kehu.desk.demo import build_calendars, build_policies
-    from kehu.desk.selectors import sla_policy_for
+    from kehu.desk.sla.selectors import sla_policy_for
 
     build_calendars()
     assert build_policies() == 2

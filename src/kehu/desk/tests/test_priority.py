@@ -4,7 +4,7 @@ from django.test import Client
 from kehu.access.services import api_token_create
 from kehu.conftest import client_for
 from kehu.desk.priority import DEFAULT_MATRIX, Impact, Priority, Severity
-from kehu.desk.services import priority_for, priority_matrix
+from kehu.desk.sla.services import priority_for, priority_matrix
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from kehu.conftest import EmployeeFactory
-from kehu.desk import search, tickets
+from kehu.desk import tickets
 from kehu.desk.models import Message, Status, Ticket, TicketSearchDocument
 from kehu.desk.search import SearchFilters, search_tickets, tokenize
+from kehu.desk.search import index as search
 from kehu.desk.tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,8 @@
 import pytest
 
 from kehu.conftest import client_for
-from kehu.desk import search, tickets
+from kehu.desk import tickets
+from kehu.desk.search import index as search
 from kehu.desk.tests import factories as f
 from kehu.desk.tests.test_search import ODD_QUERIES
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kehu.desk.sla import (
+from kehu.desk.sla.engine import (
     BusinessCalendar,
     CalendarError,
     add_business_time,

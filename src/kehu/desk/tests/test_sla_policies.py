@@ -2,8 +2,8 @@ import pytest
 
 from kehu.conftest import ServiceFactory, client_for
 from kehu.desk.models import BusinessCalendar, SlaPolicy
-from kehu.desk.selectors import sla_policy_for
-from kehu.desk.services import TargetSpec, sla_policy_save
+from kehu.desk.sla.selectors import sla_policy_for
+from kehu.desk.sla.services import TargetSpec, sla_policy_save
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,12 @@ from django.db import connection
 from django.utils import timezone
 
 from kehu.conftest import DepartmentFactory, EmployeeFactory
-from kehu.desk import services, sweep, tickets
+from kehu.desk import sweep, tickets
 from kehu.desk.models import SlaEvent, Status, Target, Ticket
-from kehu.desk.services import EscalationSpec
 from kehu.desk.signals import ticket_events
+from kehu.desk.sla import services
+from kehu.desk.sla import sweep as sla_sweep
+from kehu.desk.sla.services import EscalationSpec
 from kehu.desk.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +43,7 @@ def sweep_at(django_capture_on_commit_callbacks):
 
     def run(now):
         with django_capture_on_commit_callbacks(execute=True):
-            return sweep.sweep_due(now=now)
+            return sla_sweep.sweep_due(now=now)
 
     return run
 
@@ -166,7 +168,7 @@ def test_two_workers_sweeping_at_once_fire_each_event_exactly_once(desk, announc
     def worker() -> None:
         try:
             barrier.wait()
-            sweep.sweep_due(now=later)
+            sla_sweep.sweep_due(now=later)
         except BaseException as exc:  # reported below, a thread cannot fail the test
             errors.append(exc)
         finally:

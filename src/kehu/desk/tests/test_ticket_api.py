@@ -14,6 +14,7 @@ from kehu.conftest import EmployeeFactory, ServiceFactory, client_for, make_user
 from kehu.desk import tickets
 from kehu.desk.models import Attachment, Channel, Message, Status, Ticket
 from kehu.desk.tests import factories as f
+from kehu.desk.tickets import intake
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +208,7 @@ def test_list_query_count_does_not_grow_with_tickets(desk, django_assert_max_num
     small = {user: count(user) for user in (desk.agent, desk.customer_a)}
     for n in range(12):
         ticket = f.ticket(desk.support, contact_=desk.contact_a, subject=f"批量{n}")
-        ticket.tags.set(tickets._tags([f"t{n}", "common"]))
+        ticket.tags.set(intake.tags_named([f"t{n}", "common"]))
     large = {user: count(user) for user in (desk.agent, desk.customer_a)}
     assert large == small
     client = client_for(desk.agent)

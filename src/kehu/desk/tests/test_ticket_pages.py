@@ -229,7 +229,7 @@ def test_lead_dashboard_counts_overdue(world, desk):
 
 
 def test_queue_pages_walk_every_open_ticket_once_in_due_order(world, desk):
-    from kehu.desk import queues
+    from kehu.desk.queues import selectors as queues
 
     made = [f.ticket(world.support, contact_=desk["own"], subject=f"p{n}") for n in range(7)]
     tickets.change_status(made[0], Status.WAITING_CUSTOMER, actor=world.agent)  # no due time

@@ -149,9 +149,9 @@ def test_every_change_is_in_the_ticket_history(desk, world):
 def test_a_calendar_edit_reaches_the_loaded_policy_set(desk, world):
     from datetime import time
 
-    from kehu.desk import clocks, services
     from kehu.desk.models import BusinessCalendar
-    from kehu.desk.services import IntervalSpec
+    from kehu.desk.sla import clocks, services
+    from kehu.desk.sla.services import IntervalSpec
 
     ticket = f.ticket(desk)
     before = clocks.match_for(ticket).calendar

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kehu.desk.search import reindex_tickets
+from kehu.desk.search.index import reindex_tickets
 
 
 class Command(BaseCommand):

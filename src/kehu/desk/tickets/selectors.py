@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import DateTimeField, Prefetch, Q, QuerySet, Value
+from django.db.models import Case, DateTimeField, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kehu.desk.models import SlaClock, Ticket, Transfer
-from kehu.desk.queues import PRIORITY_RANK
 from kehu.desk.rules import _employee_id, sees_internal, visible_tickets
 
 # Public ordering names → what the database sorts on. Priority sorts by urgency, not spelling;
@@ -25,6 +24,13 @@ ORDERINGS = {
     "priority": "priority_rank",
 }
 _NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+PRIORITY_RANK = Case(
+    When(priority="urgent", then=Value(0)),
+    When(priority="high", then=Value(1)),
+    When(priority="normal", then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
 
 
 @dataclass

@@ -18,17 +18,18 @@ from kehu.access.models import Role
 from kehu.access.permissions import VIEW, access_object, roles_of
 from kehu.core.forms import apply_model_errors
 from kehu.customers.rules import portal_contact
-from kehu.desk import tickets
 from kehu.desk.models import Channel, Message, Status, Ticket
-from kehu.desk.queues import badge
 from kehu.desk.rules import can_reply_as_requester, visible_tickets
-from kehu.desk.ticket_forms import (
+from kehu.desk.sla.badges import badge
+from kehu.desk.tickets import changes as ticket_changes
+from kehu.desk.tickets import intake
+from kehu.desk.tickets.forms import (
     InternalRequestForm,
     PortalTicketForm,
     RequesterReplyForm,
     service_for_request,
 )
-from kehu.desk.ticket_views import _created_message
+from kehu.desk.tickets.views import created_message
 
 
 def _requester_tickets(request: HttpRequest) -> QuerySet[Ticket]:
@@ -71,11 +72,11 @@ def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            ticket = tickets.create_ticket(
-                tickets.NewTicket(
+            ticket = intake.create_ticket(
+                intake.NewTicket(
                     subject=data["subject"],
                     body=data["body"],
-                    department=tickets.default_intake_department(),
+                    department=intake.default_intake_department(),
                     channel=Channel.PORTAL,
                     ticket_type=data["ticket_type"],
                     impact=data["impact"],
@@ -88,7 +89,7 @@ def submit(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             apply_model_errors(form, exc)
         else:
-            messages.success(request, _created_message(ticket))
+            messages.success(request, created_message(ticket))
             return redirect("portal:ticket-detail", ticket.pk)
     return render(request, "portal/ticket_form.html", {"form": form})
 
@@ -128,7 +129,7 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     form = RequesterReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            tickets.add_message(
+            ticket_changes.add_message(
                 ticket,
                 actor=request.user,
                 body=form.cleaned_data["body"],
@@ -154,8 +155,8 @@ def close(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     try:
         if ticket.status != Status.RESOLVED:
-            ticket = tickets.change_status(ticket, Status.RESOLVED, actor=request.user)
-        tickets.change_status(ticket, Status.CLOSED, actor=request.user)
+            ticket = ticket_changes.change_status(ticket, Status.RESOLVED, actor=request.user)
+        ticket_changes.change_status(ticket, Status.CLOSED, actor=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -177,8 +178,8 @@ def internal_request(request: HttpRequest, service_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            ticket = tickets.create_ticket(
-                tickets.NewTicket(
+            ticket = intake.create_ticket(
+                intake.NewTicket(
                     subject=data["subject"],
                     body=data["body"],
                     department=service.department,
@@ -195,6 +196,6 @@ def internal_request(request: HttpRequest, service_id: int) -> HttpResponse:
         except ValidationError as exc:
             apply_model_errors(form, exc)
         else:
-            messages.success(request, _created_message(ticket))
+            messages.success(request, created_message(ticket))
             return redirect("portal:ticket-detail", ticket.pk)
     return render(request, "portal/internal_request.html", {"form": form, "service": service})

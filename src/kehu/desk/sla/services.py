@@ -12,9 +12,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kehu.core.concurrency import StaleVersionError, save_if_current
-from kehu.desk.matrix import priority_for as priority_for  # re-exported: the public names
-from kehu.desk.matrix import priority_from as priority_from
-from kehu.desk.matrix import priority_matrix
 from kehu.desk.models import (
     BusinessCalendar,
     CalendarDay,
@@ -26,7 +23,10 @@ from kehu.desk.models import (
     WorkingInterval,
 )
 from kehu.desk.priority import Impact, Priority, Severity, cell_key
-from kehu.desk.selectors import interval_length
+from kehu.desk.sla.matrix import priority_for as priority_for
+from kehu.desk.sla.matrix import priority_from as priority_from
+from kehu.desk.sla.matrix import priority_matrix
+from kehu.desk.sla.selectors import interval_length
 
 
 @dataclass(frozen=True)
@@ -309,7 +309,7 @@ def _write_escalation(policy: SlaPolicy, steps: list[EscalationSpec]) -> None:
 
 
 def schedule_reevaluation() -> None:
-    """Re-evaluate open tickets' SLA once this transaction commits (see ``desk.sweep``)."""
-    from kehu.desk.sweep import reevaluate_open_tickets
+    """Re-evaluate open tickets' SLA once this transaction commits (see ``desk.sla.sweep``)."""
+    from kehu.desk.sla.sweep import reevaluate_open_tickets
 
     transaction.on_commit(lambda: reevaluate_open_tickets.enqueue())

@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.access.permissions import VIEW, authorize, is_staff_member
 from kehu.customers.models import Account
-from kehu.desk import search
 from kehu.desk.models import Status, Ticket
 from kehu.desk.priority import Priority, TicketType
+from kehu.desk.search import index as search
 from kehu.org.models import Department, Employee
 
 PAGE_SIZE = 20

@@ -11,9 +11,9 @@ from pydantic import Field
 
 from kehu.access.permissions import VIEW, authorize
 from kehu.core.api import ERRORS
-from kehu.desk import search
 from kehu.desk.models import Status, Ticket
 from kehu.desk.priority import Priority, TicketType
+from kehu.desk.search import index as search
 
 router = Router(tags=["ticket search"])
 

@@ -18,9 +18,10 @@ from kehu.core.api import ERRORS, OrderedCursorPagination
 from kehu.core.crud_api import AuditEntryOut
 from kehu.core.services import object_delete
 from kehu.customers.models import AccountLevel
-from kehu.desk import selectors, services, sla
 from kehu.desk.models import BusinessCalendar, Category, SlaPolicy
 from kehu.desk.priority import Impact, Priority, Severity, TicketType
+from kehu.desk.sla import engine as sla
+from kehu.desk.sla import selectors, services
 from kehu.org.models import Department, Employee, KeyRole, Service
 
 router = Router(tags=["business calendars"])

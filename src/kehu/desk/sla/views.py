@@ -20,10 +20,11 @@ from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
 from kehu.core.services import DeletionBlocked, object_delete
 from kehu.customers.models import AccountLevel
-from kehu.desk import selectors, services, sla
-from kehu.desk.forms import CalendarForm, DueForm, PolicyMatchForm, SlaPolicyForm
 from kehu.desk.models import BusinessCalendar, SlaPolicy, Weekday
 from kehu.desk.priority import Impact, Priority, Severity, TicketType, cell_key
+from kehu.desk.sla import engine as sla
+from kehu.desk.sla import selectors, services
+from kehu.desk.sla.forms import CalendarForm, DueForm, PolicyMatchForm, SlaPolicyForm
 
 
 @login_required

@@ -1,8 +1,8 @@
 """Reading the priority matrix: impact × severity → priority.
 
-Its own module so that the ticket lifecycle (``desk.tickets``) reads the matrix without
-importing the SLA setup services (``desk.services``), which schedule re-evaluation through
-``desk.sweep`` — that import ran in a circle. ``desk.services`` re-exports these names.
+Its own module so that the ticket lifecycle (``desk.tickets``) reads the matrix without importing
+the SLA setup services (``sla.services``), which schedule re-evaluation through ``sla.sweep``.
+``sla.services`` re-exports these names.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
 from kehu.core.services import DeletionBlocked, object_create, object_delete, object_update
 from kehu.desk.models import Category, CustomField, DeskSettings
-from kehu.desk.tickets import desk_settings
+from kehu.desk.tickets.assignment import desk_settings
 from kehu.org.models import Department
 
 

@@ -20,7 +20,6 @@ from typing import Any
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from kehu.desk import selectors, sla
 from kehu.desk.models import (
     BusinessCalendar,
     EscalationStep,
@@ -32,6 +31,8 @@ from kehu.desk.models import (
     Target,
     Ticket,
 )
+from kehu.desk.sla import engine as sla
+from kehu.desk.sla import selectors
 
 Pauses = list[tuple[datetime, datetime | None]]
 

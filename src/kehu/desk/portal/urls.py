@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kehu.desk import portal_views as pv
+from kehu.desk.portal import views as pv
 
 app_name = "portal"
 

@@ -8,8 +8,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
 
-from kehu.desk import sla
 from kehu.desk.models import BusinessCalendar, CalendarDay, SlaPolicy, SlaTarget, WorkingInterval
+from kehu.desk.sla import engine as sla
 
 
 def calendars() -> QuerySet[BusinessCalendar]:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.models import AccountLevel
 from kehu.desk.models import BusinessCalendar, CalendarDay, EscalationStep, SlaPolicy, Weekday
 from kehu.desk.priority import Priority, TicketType
-from kehu.desk.services import DaySpec, EscalationSpec, IntervalSpec, TargetSpec
+from kehu.desk.sla.services import DaySpec, EscalationSpec, IntervalSpec, TargetSpec
 from kehu.org.forms import VersionedForm
 from kehu.org.models import Department, Employee, KeyRole, Service
 

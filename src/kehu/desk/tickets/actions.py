@@ -22,7 +22,6 @@ from kehu.access.permissions import ADD, CHANGE, access_object, authorize, roles
 from kehu.core.concurrency import StaleVersionError
 from kehu.customers.models import Contact
 from kehu.customers.rules import portal_contact
-from kehu.desk import tickets
 from kehu.desk.models import Category, Channel, Message, Ticket, Transfer
 from kehu.desk.rules import (
     can_reply_as_requester,
@@ -31,6 +30,8 @@ from kehu.desk.rules import (
     may_watch,
     works_queue,
 )
+from kehu.desk.tickets import assignment, intake
+from kehu.desk.tickets import changes as ticket_changes
 from kehu.org.models import Department, Employee, Service
 
 STAFF_CHANNELS = (Channel.WEB, Channel.PHONE, Channel.VISIT, Channel.API)
@@ -116,7 +117,7 @@ def _staff_intake(actor: Any, request: TicketRequest) -> Ticket:
         )
     contact = _get(Contact, request.contact_id, "contact_id", is_active=True)
     employee = _get(Employee, request.requester_employee_id, "requester_employee_id")
-    return tickets.create_ticket(
+    return intake.create_ticket(
         _new_ticket(request, department, channel, contact=contact, employee=employee), actor=actor
     )
 
@@ -133,8 +134,8 @@ def _portal_intake(actor: Any, request: TicketRequest) -> Ticket:
         raise PermissionDenied
     # Customers describe the problem; the desk decides department, priority, assignee and tags.
     request = replace(request, priority=None, priority_reason="", assignee_id=None, tags=())
-    return tickets.create_ticket(
-        _new_ticket(request, tickets.default_intake_department(), Channel.PORTAL, contact=contact),
+    return intake.create_ticket(
+        _new_ticket(request, intake.default_intake_department(), Channel.PORTAL, contact=contact),
         actor=actor,
     )
 
@@ -145,7 +146,7 @@ def _internal_intake(actor: Any, request: TicketRequest) -> Ticket:
     if employee is None or service is None:  # pragma: no cover - checked by the caller
         raise PermissionDenied
     request = replace(request, priority=None, priority_reason="", assignee_id=None)
-    return tickets.create_ticket(
+    return intake.create_ticket(
         _new_ticket(request, service.department, Channel.INTERNAL, employee=employee),
         actor=actor,
     )
@@ -158,11 +159,11 @@ def _new_ticket(
     *,
     contact: Contact | None = None,
     employee: Employee | None = None,
-) -> tickets.NewTicket:
+) -> intake.NewTicket:
     category = _get(Category, request.category_id, "category_id")
     service = _get(Service, request.service_id, "service_id")
     assignee = _get(Employee, request.assignee_id, "assignee_id", is_active=True)
-    return tickets.NewTicket(
+    return intake.NewTicket(
         subject=request.subject,
         body=request.body,
         department=department,
@@ -193,7 +194,7 @@ def edit_ticket(
     changes: dict[str, Any],
     tags: Sequence[str] | None = None,
 ) -> Ticket:
-    """``tickets.update_ticket`` with ids (``category_id``, ``assignee_id``) resolved first."""
+    """``ticket_changes.update_ticket`` with ids (``category_id``, ``assignee_id``) resolved first."""
     fields = dict(changes)
     if "category_id" in fields:
         fields["category"] = _get(Category, fields.pop("category_id"), "category_id")
@@ -201,7 +202,7 @@ def edit_ticket(
         fields["assignee"] = _get(
             Employee, fields.pop("assignee_id"), "assignee_id", is_active=True
         )
-    return tickets.update_ticket(
+    return ticket_changes.update_ticket(
         ticket, actor=actor, expected_version=expected_version, changes=fields, tags=tags
     )
 
@@ -218,7 +219,7 @@ def post_message(
     """A reply or note: staff working the queue choose public or internal; the requester (portal
     customer or requesting employee) only ever writes public messages, as the requester."""
     if works_queue(actor, ticket):
-        return tickets.add_message(
+        return ticket_changes.add_message(
             ticket,
             actor=actor,
             body=body,
@@ -230,7 +231,7 @@ def post_message(
     if can_reply_as_requester(actor, ticket):
         if kind != Message.Kind.PUBLIC:
             raise PermissionDenied
-        return tickets.add_message(
+        return ticket_changes.add_message(
             ticket, actor=actor, body=body, from_requester=True, attachments=attachments
         )
     raise PermissionDenied
@@ -243,7 +244,7 @@ def transfer_ticket(
     if directed and not may_direct(actor):
         raise PermissionDenied
     department = _get(Department, to_department_id, "to_department_id", is_active=True)
-    return tickets.transfer(
+    return assignment.transfer(
         ticket, actor=actor, to_department=department, reason=reason, directed=directed
     )
 

@@ -1,0 +1,1 @@
+"""Per-department ticket setup: categories, custom fields and queue settings (pages and API)."""
