@@ -3,6 +3,8 @@ interactions and the account's relationship level. Personal data: see rules.py."
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -349,3 +351,85 @@ class Interaction(VersionedModel):
             raise ValidationError(
                 {"next_step_due": _("The next step cannot be due before the interaction.")}
             )
+
+
+class TeamSeat(models.TextChoices):
+    AR = "AR", _("Account manager (AR)")
+    SR = "SR", _("Solution manager (SR)")
+    FR = "FR", _("Fulfilment manager (FR)")
+    MEMBER = "member", _("Team member")
+
+
+# The account team's seats held in IronTriangle's fields, in the seed's order.
+SEAT_FIELDS = {
+    TeamSeat.AR: "account_manager",
+    TeamSeat.SR: "solution_manager",
+    TeamSeat.FR: "fulfilment_manager",
+}
+
+
+class IronTriangle(VersionedModel):
+    """The account's "iron triangle" team (SPEC §4 point 8): one account manager (AR, the
+    account's owner), one solution manager (SR), one fulfilment manager (FR) and members.
+    A seat is empty only while its holder's successor is being found (after a handover)."""
+
+    account = models.OneToOneField(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="iron_triangle",
+    )
+    account_manager = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("account manager (AR)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triangles_as_ar",
+    )
+    solution_manager = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("solution manager (SR)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triangles_as_sr",
+    )
+    fulfilment_manager = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("fulfilment manager (FR)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triangles_as_fr",
+    )
+    members = models.ManyToManyField(
+        "org.Employee",
+        verbose_name=_("team members"),
+        related_name="triangle_memberships",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("iron triangle")
+        verbose_name_plural = _("iron triangles")
+        ordering = ["account_id"]
+
+    def __str__(self) -> str:
+        return str(_("Iron triangle of %(account)s") % {"account": self.account_id})
+
+    @property
+    def ar(self) -> Any:
+        return self.account_manager
+
+    @property
+    def sr(self) -> Any:
+        return self.solution_manager
+
+    @property
+    def fr(self) -> Any:
+        return self.fulfilment_manager
+
+    @property
+    def vacant_seats(self) -> list[str]:
+        return [seat for seat, name in SEAT_FIELDS.items() if getattr(self, f"{name}_id") is None]

@@ -13,10 +13,17 @@ from typing import Any
 
 from django.db.models import Q
 
-from kehu.access.permissions import VIEW, is_staff_member, led_departments, rule
+from kehu.access.permissions import CHANGE, VIEW, can, is_staff_member, led_departments, rule
 from kehu.customers.models import Account
 from kehu.customers.rules import can_edit_dossier
-from kehu.relations.models import AccountRelationship, BuyingRole, Interaction, Person, StageChange
+from kehu.relations.models import (
+    AccountRelationship,
+    BuyingRole,
+    Interaction,
+    IronTriangle,
+    Person,
+    StageChange,
+)
 
 
 def _leads_team(user: Any, account: Account) -> bool:
@@ -79,3 +86,20 @@ def _role(user: Any, action: str, target: Any) -> bool:
 @rule(StageChange)
 def _stage(user: Any, action: str, target: Any) -> bool:
     return not isinstance(target, type) and _decide(user, VIEW, target.person.account)
+
+
+def can_manage_team(user: Any, account: Account) -> bool:
+    """Who names the iron triangle: those who keep the account (its AR becomes the owner) and
+    see its relationship data — administrators, after-sales, account managers serving it."""
+    return (
+        is_staff_member(user) and can(user, CHANGE, account) and can_edit_relations(user, account)
+    )
+
+
+@rule(IronTriangle)
+def _triangle(user: Any, action: str, target: Any) -> bool:
+    if isinstance(target, type):
+        return False
+    if action == VIEW:
+        return can_view_relations(user, target.account)
+    return can_manage_team(user, target.account)

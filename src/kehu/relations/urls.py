@@ -13,6 +13,8 @@ urlpatterns = [
         views.interaction_add,
         name="interaction-add",
     ),
+    path("accounts/<int:account_id>/team/", views.team_dashboard, name="team"),
+    path("accounts/<int:account_id>/team/edit/", views.team_edit, name="team-edit"),
     path("people/<int:pk>/", views.person_edit, name="person-edit"),
     path("people/<int:pk>/stage/", views.stage_change, name="stage"),
     path("people/<int:pk>/roles/", views.role_set, name="role-set"),

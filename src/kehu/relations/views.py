@@ -19,10 +19,17 @@ from kehu.access.permissions import CHANGE, access_object
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors, form_page
 from kehu.customers.models import Account
-from kehu.relations import selectors, services
-from kehu.relations.forms import InteractionForm, LevelForm, PersonForm, RoleForm, StageForm
+from kehu.relations import dashboard, selectors, services, team
+from kehu.relations.forms import (
+    InteractionForm,
+    LevelForm,
+    PersonForm,
+    RoleForm,
+    StageForm,
+    TriangleForm,
+)
 from kehu.relations.models import AccountRelationship, Person, Stage
-from kehu.relations.rules import can_edit_relations, can_view_relations
+from kehu.relations.rules import can_edit_relations, can_manage_team, can_view_relations
 
 
 def _account(request: HttpRequest, account_id: int, *, edit: bool = False) -> Account:
@@ -260,3 +267,52 @@ def account_panel_context(request: HttpRequest, account: Account) -> dict[str, A
         return None
     data = selectors.account_map(account)
     return {"account": account, "relations_map": data, "relations_stages": Stage.choices}
+
+
+# --- the iron triangle ---------------------------------------------------------------------------
+
+
+@login_required
+def team_dashboard(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The triangle's shared dashboard: team, tickets and SLA, complaints, usage, coverage,
+    and the sections apps above plug in (relations.dashboard)."""
+    account = _account(request, account_id)
+    data = selectors.team_dashboard(account)
+    return render(
+        request,
+        "relations/team_dashboard.html",
+        {
+            "account": account,
+            "board": data,
+            "sections": dashboard.rendered_for(request, account),
+            "can_manage": can_manage_team(request.user, account),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    if not can_manage_team(request.user, account):
+        raise PermissionDenied
+    current = selectors.iron_triangle(account)
+    initial: dict[str, Any] = {"account_manager": account.owner_id}
+    if current is not None:
+        initial = {
+            "account_manager": current.account_manager_id,
+            "solution_manager": current.solution_manager_id,
+            "fulfilment_manager": current.fulfilment_manager_id,
+            "members": [m.pk for m in current.members.all()],
+            "version": current.version,
+        }
+    form = TriangleForm(request.POST or None, initial=initial)
+    return form_page(
+        request,
+        form,
+        lambda: team.triangle_set(account=account, by=request.user, **form.cleaned_data),
+        template="relations/team_form.html",
+        context={"account": account},
+        done=lambda obj: reverse("relations:team", args=[account.pk]),
+        message=_("The iron triangle is saved."),
+    )
