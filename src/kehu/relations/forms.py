@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.customers.models import Account, Contact
-from kehu.org.models import Employee
+from kehu.org.models import Department, Employee, Service
 from kehu.relations.models import (
     BuyingRoleKind,
     Interaction,
@@ -156,3 +156,24 @@ class TriangleForm(forms.Form):
         active = Employee.objects.filter(is_active=True).select_related("department")
         for name in ("account_manager", "solution_manager", "fulfilment_manager", "members"):
             self.fields[name].queryset = active  # type: ignore[attr-defined]
+
+
+class FireForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=_("department asked"), queryset=Department.objects.none()
+    )
+    service = forms.ModelChoiceField(
+        label=_("service"), queryset=Service.objects.none(), required=False
+    )
+    subject = forms.CharField(label=_("subject"), max_length=200)
+    body = forms.CharField(label=_("what you need"), widget=forms.Textarea, max_length=10_000)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from kehu.relations.fire import back_office
+
+        departments = back_office()
+        self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        self.fields["service"].queryset = Service.objects.filter(  # type: ignore[attr-defined]
+            department__in=departments
+        ).select_related("department")

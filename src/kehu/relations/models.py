@@ -433,3 +433,44 @@ class IronTriangle(VersionedModel):
     @property
     def vacant_seats(self) -> list[str]:
         return [seat for seat, name in SEAT_FIELDS.items() if getattr(self, f"{name}_id") is None]
+
+
+class FireRequest(models.Model):
+    """A "call for fire" 呼唤炮火 (SPEC §4 point 9): a triangle member asks a back-office
+    department for support on the account. The work itself is an internal ticket in that
+    department's queue (kehu.desk); this row links it to the account and the requester."""
+
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="fire_requests",
+    )
+    ticket = models.OneToOneField(
+        "desk.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="fire_request",
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department asked"),
+        on_delete=models.PROTECT,
+        related_name="fire_requests",
+    )
+    requested_by = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="fire_requests",
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("call for fire")
+        verbose_name_plural = _("calls for fire")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["department", "created_at"], name="relations_fire_by_dept")]
+
+    def __str__(self) -> str:
+        return str(_("Call for fire %(ref)s") % {"ref": self.ticket_id})

@@ -13,12 +13,23 @@ from typing import Any
 
 from django.db.models import Q
 
-from kehu.access.permissions import CHANGE, VIEW, can, is_staff_member, led_departments, rule
+from kehu.access.models import Role
+from kehu.access.permissions import (
+    CHANGE,
+    VIEW,
+    can,
+    is_admin,
+    is_staff_member,
+    led_departments,
+    roles_of,
+    rule,
+)
 from kehu.customers.models import Account
 from kehu.customers.rules import can_edit_dossier
 from kehu.relations.models import (
     AccountRelationship,
     BuyingRole,
+    FireRequest,
     Interaction,
     IronTriangle,
     Person,
@@ -103,3 +114,17 @@ def _triangle(user: Any, action: str, target: Any) -> bool:
     if action == VIEW:
         return can_view_relations(user, target.account)
     return can_manage_team(user, target.account)
+
+
+def can_see_fire_speed(user: Any) -> bool:
+    """How fast each department answers calls for fire: for leads, after-sales and admins."""
+    return is_staff_member(user) and bool(
+        is_admin(user) or Role.AFTER_SALES in roles_of(user) or led_departments(user)
+    )
+
+
+@rule(FireRequest)
+def _fire(user: Any, action: str, target: Any) -> bool:
+    return (
+        not isinstance(target, type) and action == VIEW and can_view_relations(user, target.account)
+    )

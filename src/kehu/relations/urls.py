@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("accounts/<int:account_id>/team/", views.team_dashboard, name="team"),
     path("accounts/<int:account_id>/team/edit/", views.team_edit, name="team-edit"),
+    path("accounts/<int:account_id>/fire/", views.fire_create, name="fire-create"),
+    path("fire/", views.fire_list, name="fire-list"),
     path("people/<int:pk>/", views.person_edit, name="person-edit"),
     path("people/<int:pk>/stage/", views.stage_change, name="stage"),
     path("people/<int:pk>/roles/", views.role_set, name="role-set"),

@@ -167,3 +167,39 @@ def test_the_team_is_named_through_the_page(world):
     assert selectors.iron_triangle(served.account).fr == fr
     stale = client.post(url, {**same, "fulfilment_manager": fr.pk, "version": 0})
     assert stale.status_code == 409
+
+
+def test_the_team_through_the_api(world):
+    served = served_account(world)
+    sr = EmployeeFactory(department=world.support)
+    fr = EmployeeFactory(department=world.support)
+    client = client_for(world.account_manager)
+    url = f"/api/relations/accounts/{served.account.pk}/team"
+    assert client.get(url).status_code == 404  # no team yet
+    body = {
+        "account_manager_id": served.owner.pk,
+        "solution_manager_id": sr.pk,
+        "fulfilment_manager_id": sr.pk,
+    }
+    refused = client.put(url, body, content_type="application/json")
+    assert refused.status_code == 422
+    made = client.put(
+        url, {**body, "fulfilment_manager_id": fr.pk}, content_type="application/json"
+    )
+    assert made.status_code == 200
+    assert [c["seat"] for c in made.json()["credited_to"]] == [
+        "Account manager (AR)",
+        "Solution manager (SR)",
+        "Fulfilment manager (FR)",
+    ]
+    stale = client.put(
+        url,
+        {**body, "fulfilment_manager_id": fr.pk, "version": 99},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409
+    board = client.get(f"/api/relations/accounts/{served.account.pk}/dashboard").json()
+    assert board["team"]["solution_manager"]["id"] == sr.pk
+    # The lead reads the team but does not name it; others never see it.
+    assert client_for(world.lead).put(url, body, content_type="application/json").status_code == 403
+    assert client_for(world.employee).get(url).status_code == 404
