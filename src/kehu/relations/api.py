@@ -16,15 +16,16 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from kehu.access.permissions import CHANGE, access_object
+from kehu.access.permissions import CHANGE, access_object, is_staff_member
 from kehu.core.api import ERRORS
 from kehu.customers.models import Account, Contact
 from kehu.org.models import Department, Employee, Service
-from kehu.relations import fire, selectors, services, team
+from kehu.relations import coverage, fire, selectors, services, team
 from kehu.relations.models import (
     BuyingRole,
     BuyingRoleKind,
     FireRequest,
+    GapKind,
     Interaction,
     InteractionKind,
     Person,
@@ -38,6 +39,7 @@ from kehu.relations.rules import (
     can_manage_team,
     can_see_fire_speed,
     can_view_relations,
+    relations_accounts,
 )
 
 router = Router(tags=["relationships"])
@@ -649,4 +651,38 @@ def fire_speed(request: HttpRequest, days: Annotated[int, Field(ge=1, le=730)] =
             "p90_minutes": s.p90_minutes,
         }
         for s in fire.fire_speed(days=days)
+    ]
+
+
+class RelationsCoverageOut(Schema):
+    account_id: int
+    account: str
+    level: str
+    account_manager_id: int | None
+    people: int
+    roles_known: int
+    key_at_trust: int
+    open_gaps: list[GapKind]
+
+
+@router.get(
+    "/coverage",
+    response={200: list[RelationsCoverageOut], **ERRORS},
+    summary="Key accounts you may see by relationship coverage, the most open gaps first",
+)
+def coverage_get(request: HttpRequest) -> Any:
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+    return [
+        {
+            "account_id": row.account.pk,
+            "account": row.account.name,
+            "level": row.account.level,
+            "account_manager_id": row.account.owner_id,
+            "people": row.people,
+            "roles_known": row.roles_known,
+            "key_at_trust": row.key_at_trust,
+            "open_gaps": row.open_gaps,
+        }
+        for row in coverage.coverage_list(relations_accounts(request.user))
     ]

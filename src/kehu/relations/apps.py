@@ -12,10 +12,12 @@ class RelationsConfig(AppConfig):
     def ready(self) -> None:
         from auditlog.registry import auditlog
 
-        from kehu.customers import panels
+        from kehu.access.permissions import is_staff_member
+        from kehu.customers import care_nav, panels
         from kehu.relations import models, rules  # noqa: F401  (rules register permissions)
         from kehu.relations.views import account_panel_context
 
+        care_nav.register_flag("relations_staff", is_staff_member)
         panels.register(
             panels.Panel(
                 key="relations",

@@ -332,13 +332,20 @@ class Interaction(VersionedModel):
         blank=True,
         related_name="+",
     )
+    # When the reminder of the due next step went out (the periodic task sends it once).
+    next_step_reminded_at = models.DateTimeField(_("next step reminded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_on", "-pk"]
         indexes = [
-            models.Index(fields=["account", "-occurred_on"], name="relations_interaction_recent")
+            models.Index(fields=["account", "-occurred_on"], name="relations_interaction_recent"),
+            models.Index(
+                fields=["next_step_due"],
+                condition=models.Q(next_step_reminded_at__isnull=True, next_step_due__isnull=False),
+                name="relations_next_step_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -474,3 +481,82 @@ class FireRequest(models.Model):
 
     def __str__(self) -> str:
         return str(_("Call for fire %(ref)s") % {"ref": self.ticket_id})
+
+
+class GapKind(models.TextChoices):
+    NO_COACH = "no_coach", _("No coach")
+    COACH_LAPSED = "coach_lapsed", _("Coach evidence incomplete")
+    DECIDER_UNKNOWN = "decider_unknown", _("Decision maker unknown")
+    DECIDER_BELOW_TRUST = "decider_below_trust", _("Decision maker below trust")
+    ACCEPTOR_UNKNOWN = "acceptor_unknown", _("Acceptor unknown")
+    QUIET = "quiet", _("No interaction with a key person")
+    NO_TRIANGLE = "no_triangle", _("No iron triangle")
+
+
+class CoverageAlert(models.Model):
+    """A coverage gap raised to the account manager (SPEC §4 point 7). Open while the gap lasts;
+    the periodic check resolves it when the data no longer shows it, and raises each gap once."""
+
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="coverage_alerts",
+    )
+    kind = models.CharField(_("gap"), max_length=30, choices=GapKind.choices)
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coverage_alerts",
+    )
+    raised_on = models.DateField(_("raised on"))
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coverage alert")
+        verbose_name_plural = _("coverage alerts")
+        ordering = ["-raised_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "person"],
+                condition=models.Q(resolved_on__isnull=True, person__isnull=False),
+                name="relations_one_open_person_alert",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=models.Q(resolved_on__isnull=True, person__isnull=True),
+                name="relations_one_open_account_alert",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account"],
+                condition=models.Q(resolved_on__isnull=True),
+                name="relations_open_alerts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.kind}"
+
+
+class CoverageRun(models.Model):
+    """The daily coverage check's marker: every later pass of the day costs one query."""
+
+    day = models.DateField(_("day"), unique=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    raised = models.PositiveIntegerField(_("alerts raised"), default=0)
+    resolved = models.PositiveIntegerField(_("alerts resolved"), default=0)
+    reminders = models.PositiveIntegerField(_("next-step reminders"), default=0)
+
+    class Meta:
+        verbose_name = _("coverage check")
+        verbose_name_plural = _("coverage checks")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return str(self.day)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from kehu.access.models import Role
 from kehu.access.permissions import (
@@ -128,3 +128,26 @@ def _fire(user: Any, action: str, target: Any) -> bool:
     return (
         not isinstance(target, type) and action == VIEW and can_view_relations(user, target.account)
     )
+
+
+def relations_accounts(user: Any) -> QuerySet[Account]:
+    """The accounts whose relationship data the user may see (for lists): all for
+    administrators and after-sales; else those they serve and those their departments serve."""
+    if not is_staff_member(user):
+        return Account.objects.none()
+    if is_admin(user) or Role.AFTER_SALES in roles_of(user):
+        return Account.objects.all()
+    from kehu.customers.rules import employee_id_of
+    from kehu.org.selectors import department_descendant_ids
+
+    scope = Q(pk__in=[])
+    employee_id = employee_id_of(user)
+    if employee_id is not None:
+        scope |= Q(owner_id=employee_id) | Q(team__employee_id=employee_id)
+    led = led_departments(user)
+    if led:
+        departments = department_descendant_ids(led)
+        scope |= Q(owner__department_id__in=departments) | Q(
+            team__employee__department_id__in=departments
+        )
+    return Account.objects.filter(pk__in=Account.objects.filter(scope).values("pk"))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/<int:account_id>/team/edit/", views.team_edit, name="team-edit"),
     path("accounts/<int:account_id>/fire/", views.fire_create, name="fire-create"),
     path("fire/", views.fire_list, name="fire-list"),
+    path("coverage/", views.coverage_list, name="coverage"),
     path("people/<int:pk>/", views.person_edit, name="person-edit"),
     path("people/<int:pk>/stage/", views.stage_change, name="stage"),
     path("people/<int:pk>/roles/", views.role_set, name="role-set"),

@@ -19,7 +19,7 @@ from kehu.access.permissions import CHANGE, access_object, is_staff_member
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors, form_page
 from kehu.customers.models import Account
-from kehu.relations import dashboard, fire, selectors, services, team
+from kehu.relations import coverage, dashboard, fire, selectors, services, team
 from kehu.relations.forms import (
     FireForm,
     InteractionForm,
@@ -29,12 +29,13 @@ from kehu.relations.forms import (
     StageForm,
     TriangleForm,
 )
-from kehu.relations.models import AccountRelationship, Person, Stage
+from kehu.relations.models import AccountRelationship, BuyingRoleKind, GapKind, Person, Stage
 from kehu.relations.rules import (
     can_edit_relations,
     can_manage_team,
     can_see_fire_speed,
     can_view_relations,
+    relations_accounts,
 )
 
 
@@ -365,5 +366,21 @@ def fire_list(request: HttpRequest) -> HttpResponse:
         {
             "mine": fire.my_requests(request.user),
             "speed": fire.fire_speed() if leads else None,
+        },
+    )
+
+
+@login_required
+def coverage_list(request: HttpRequest) -> HttpResponse:
+    """Every key account the user may see, by relationship coverage (the most gaps first)."""
+    if not is_staff_member(request.user):
+        raise Http404
+    return render(
+        request,
+        "relations/coverage_list.html",
+        {
+            "rows": coverage.coverage_list(relations_accounts(request.user)),
+            "gap_labels": dict(GapKind.choices),
+            "roles_total": len(BuyingRoleKind.values),
         },
     )

@@ -239,6 +239,7 @@ ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 # staff member sees their own calls on the list (leads, after-sales and admins also the speed).
 ROUTES["relations:fire-create"] = (frozenset({"admin"}), "relations_account")
 ROUTES["relations:fire-list"] = (STAFF, "")
+ROUTES["relations:coverage"] = (STAFF, "")  # each sees the key accounts whose map they may see
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -471,6 +472,7 @@ API_ROUTES = [
     ("get", "/api/relations/accounts/1/dashboard"),
     ("get", "/api/relations/accounts/1/fire"),
     ("get", "/api/relations/fire/speed"),
+    ("get", "/api/relations/coverage"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]
