@@ -194,6 +194,8 @@ API_RATE_USER = env_str("KEHU_API_RATE_USER", "1200/m")
 # --- Links in mail (surveys, notifications) point here; `kehu up/serve --port` sets the default.
 KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 KEHU_SURVEY_DAYS = env_int("KEHU_SURVEY_DAYS", 14, minimum=1)
+# Relationships: days without an interaction after which a key person is a coverage gap.
+KEHU_RELATIONS_QUIET_DAYS = env_int("KEHU_RELATIONS_QUIET_DAYS", 60, minimum=1)
 KEHU_SURVEY_RATE_PER_MINUTE = env_int("KEHU_SURVEY_RATE_PER_MINUTE", 20, minimum=1)
 
 # --- Security defaults: safe unless the operator opts out ----------------------------------

@@ -15,6 +15,7 @@ PERIODIC_TASKS = [
     "kehu.desk.sweep.run_sweeps",
     "kehu.mail.tasks.run_mail",
     "kehu.notify.tasks.run_delivery",
+    "kehu.relations.tasks.run_coverage_check",
     "kehu.segments.tasks.run_segment_rules",
     "kehu.usage.tasks.run_swing_detection",
 ]

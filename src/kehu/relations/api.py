@@ -6,7 +6,8 @@ administrators get it (rules.py); everyone else gets 404.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,13 +16,16 @@ from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from kehu.access.permissions import CHANGE, access_object
+from kehu.access.permissions import CHANGE, access_object, is_staff_member
 from kehu.core.api import ERRORS
 from kehu.customers.models import Account, Contact
-from kehu.relations import selectors, services
+from kehu.org.models import Department, Employee, Service
+from kehu.relations import coverage, fire, selectors, services, team
 from kehu.relations.models import (
     BuyingRole,
     BuyingRoleKind,
+    FireRequest,
+    GapKind,
     Interaction,
     InteractionKind,
     Person,
@@ -30,7 +34,13 @@ from kehu.relations.models import (
     Stage,
     Stance,
 )
-from kehu.relations.rules import can_edit_relations, can_view_relations
+from kehu.relations.rules import (
+    can_edit_relations,
+    can_manage_team,
+    can_see_fire_speed,
+    can_view_relations,
+    relations_accounts,
+)
 
 router = Router(tags=["relationships"])
 
@@ -388,3 +398,291 @@ def interaction_create(request: HttpRequest, account_id: int, payload: Interacti
     data = payload.dict()
     interaction = services.interaction_record(account=account, by=request.user, **data)
     return Status(201, _interactions().get(pk=interaction.pk))
+
+
+# --- the iron triangle and calls for fire -------------------------------------------------------
+
+
+class RelationsEmployeeOut(Schema):
+    id: int
+    name: str
+
+    @staticmethod
+    def resolve_name(obj: Any) -> str:
+        return str(obj)
+
+
+class RelationsCreditOut(Schema):
+    seat: str
+    employee: RelationsEmployeeOut
+
+
+class RelationsTeamOut(Schema):
+    account_id: int
+    account_manager: RelationsEmployeeOut | None
+    solution_manager: RelationsEmployeeOut | None
+    fulfilment_manager: RelationsEmployeeOut | None
+    members: list[RelationsEmployeeOut]
+    vacant_seats: list[str]
+    credited_to: list[RelationsCreditOut]
+    version: int
+
+    @staticmethod
+    def resolve_members(obj: Any) -> list[Any]:
+        return list(obj.members.all())
+
+    @staticmethod
+    def resolve_credited_to(obj: Any) -> list[dict[str, Any]]:
+        return [
+            {"seat": seat, "employee": employee} for seat, employee in selectors.credited_to(obj)
+        ]
+
+
+class RelationsTeamIn(Schema):
+    account_manager_id: Id
+    solution_manager_id: Id
+    fulfilment_manager_id: Id
+    member_ids: Annotated[list[Id], Field(max_length=100)] = []
+    version: Annotated[int, Field(ge=1)] | None = None
+
+
+class RelationsTicketStateOut(Schema):
+    open: int
+    breached: int
+    at_risk: int
+    resolved_recently: int
+
+
+class RelationsDashboardOut(Schema):
+    account_id: int
+    team: RelationsTeamOut | None
+    credited_to: list[RelationsCreditOut]
+    tickets: RelationsTicketStateOut
+    complaints_open: int
+    complaints_last_year: int
+    usage_last_30_days: Decimal
+    usage_previous_30_days: Decimal
+    usage_open_alerts: int
+    people_on_map: int
+    current_step: int | None
+    gaps: list[str]
+    open_fire_requests: int
+
+
+class RelationsFireIn(Schema):
+    department_id: Id
+    service_id: Id | None = None
+    subject: Annotated[str, Field(min_length=1, max_length=200)]
+    body: Annotated[str, Field(min_length=1, max_length=fire.MAX_BODY)]
+
+
+class RelationsFireOut(Schema):
+    id: int
+    account_id: int
+    ticket_id: int
+    ticket_reference: str
+    subject: str
+    department_id: int
+    requested_by_id: int
+    status: str
+    priority: str
+    sla_breached: bool
+    first_response_at: datetime | None
+    created_at: datetime
+
+    @staticmethod
+    def resolve_ticket_reference(obj: FireRequest) -> str:
+        return obj.ticket.reference
+
+    @staticmethod
+    def resolve_subject(obj: FireRequest) -> str:
+        return obj.ticket.subject
+
+    @staticmethod
+    def resolve_status(obj: FireRequest) -> str:
+        return obj.ticket.status
+
+    @staticmethod
+    def resolve_priority(obj: FireRequest) -> str:
+        return obj.ticket.priority
+
+    @staticmethod
+    def resolve_sla_breached(obj: FireRequest) -> bool:
+        return obj.ticket.sla_breached
+
+    @staticmethod
+    def resolve_first_response_at(obj: FireRequest) -> datetime | None:
+        return obj.ticket.first_response_at
+
+
+class RelationsFireSpeedOut(Schema):
+    department_id: int
+    department: str
+    requests: int
+    answered: int
+    median_minutes: float | None
+    p90_minutes: float | None
+
+
+def _employee(pk: int, field: str) -> Employee:
+    found = Employee.objects.filter(pk=pk).first()
+    if found is None:
+        raise ValidationError({field: services.unknown_employee_message()})
+    return found
+
+
+@router.get(
+    "/accounts/{int:account_id}/team",
+    response={200: RelationsTeamOut, **ERRORS},
+    summary="The account's iron triangle (404 when it has none yet or you may not see it)",
+)
+def team_get(request: HttpRequest, account_id: int) -> Any:
+    found = selectors.iron_triangle(_account(request, account_id))
+    if found is None:
+        raise Http404
+    return found
+
+
+@router.put(
+    "/accounts/{int:account_id}/team",
+    response={200: RelationsTeamOut, **ERRORS},
+    summary="Name the iron triangle: AR (becomes the owner), SR, FR, members "
+    "(version once it exists; 409 stale; 422 one person in two seats, inactive employee)",
+)
+def team_put(request: HttpRequest, account_id: int, payload: RelationsTeamIn) -> Any:
+    account = _account(request, account_id)
+    if not can_manage_team(request.user, account):
+        raise PermissionDenied
+    members = list(Employee.objects.filter(pk__in=set(payload.member_ids)))
+    if len(members) != len(set(payload.member_ids)):
+        raise ValidationError({"member_ids": services.unknown_employee_message()})
+    team.triangle_set(
+        account=account,
+        account_manager=_employee(payload.account_manager_id, "account_manager_id"),
+        solution_manager=_employee(payload.solution_manager_id, "solution_manager_id"),
+        fulfilment_manager=_employee(payload.fulfilment_manager_id, "fulfilment_manager_id"),
+        members=members,
+        by=request.user,
+        version=payload.version,
+    )
+    return selectors.iron_triangle(account)
+
+
+@router.get(
+    "/accounts/{int:account_id}/dashboard",
+    response={200: RelationsDashboardOut, **ERRORS},
+    summary="The iron triangle's shared dashboard: tickets and SLA, complaints, usage, coverage",
+)
+def dashboard_get(request: HttpRequest, account_id: int) -> Any:
+    account = _account(request, account_id)
+    board = selectors.team_dashboard(account)
+    step = board.relationship.current_step
+    return {
+        "account_id": account.pk,
+        "team": board.triangle,
+        "credited_to": [{"seat": s, "employee": e} for s, e in board.credited],
+        "tickets": board.tickets,
+        "complaints_open": board.complaints_open,
+        "complaints_last_year": board.complaints_last_year,
+        "usage_last_30_days": board.usage.last_30_days,
+        "usage_previous_30_days": board.usage.previous_30_days,
+        "usage_open_alerts": board.usage.open_alerts,
+        "people_on_map": len(board.relationship.people),
+        "current_step": step.number if step else None,
+        "gaps": board.relationship.gaps,
+        "open_fire_requests": len(fire.account_requests(account, open_only=True)),
+    }
+
+
+@router.get(
+    "/accounts/{int:account_id}/fire",
+    response={200: list[RelationsFireOut], **ERRORS},
+    summary="The account's calls for fire, newest first (at most 100)",
+)
+def fire_list(request: HttpRequest, account_id: int, open_only: bool = False) -> Any:
+    return fire.account_requests(_account(request, account_id), open_only=open_only)
+
+
+@router.post(
+    "/accounts/{int:account_id}/fire",
+    response={201: RelationsFireOut, **ERRORS},
+    summary="Call for fire: an internal ticket in the department's queue with the account's "
+    "priority (403 unless on the account's triangle; 422 department without catalogue or desk)",
+)
+def fire_create(request: HttpRequest, account_id: int, payload: RelationsFireIn) -> Any:
+    account = _account(request, account_id)
+    if not fire.can_call_fire(request.user, account, selectors.iron_triangle(account)):
+        raise PermissionDenied
+    department = Department.objects.filter(pk=payload.department_id).first()
+    if department is None:
+        raise ValidationError({"department_id": services.unknown_department_message()})
+    service = None
+    if payload.service_id is not None:
+        service = Service.objects.filter(pk=payload.service_id, department=department).first()
+        if service is None:
+            raise ValidationError({"service_id": services.unknown_service_message()})
+    made = fire.call_for_fire(
+        account=account,
+        department=department,
+        service=service,
+        subject=payload.subject,
+        body=payload.body,
+        by=request.user,
+    )
+    return Status(201, made)
+
+
+@router.get(
+    "/fire/speed",
+    response={200: list[RelationsFireSpeedOut], **ERRORS},
+    summary="Per department, how fast calls for fire were first answered (median, p90 minutes; "
+    "leads, after-sales and administrators; 403 otherwise)",
+)
+def fire_speed(request: HttpRequest, days: Annotated[int, Field(ge=1, le=730)] = 90) -> Any:
+    if not can_see_fire_speed(request.user):
+        raise PermissionDenied
+    return [
+        {
+            "department_id": s.department.pk,
+            "department": str(s.department),
+            "requests": s.requests,
+            "answered": s.answered,
+            "median_minutes": s.median_minutes,
+            "p90_minutes": s.p90_minutes,
+        }
+        for s in fire.fire_speed(days=days)
+    ]
+
+
+class RelationsCoverageOut(Schema):
+    account_id: int
+    account: str
+    level: str
+    account_manager_id: int | None
+    people: int
+    roles_known: int
+    key_at_trust: int
+    open_gaps: list[GapKind]
+
+
+@router.get(
+    "/coverage",
+    response={200: list[RelationsCoverageOut], **ERRORS},
+    summary="Key accounts you may see by relationship coverage, the most open gaps first",
+)
+def coverage_get(request: HttpRequest) -> Any:
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+    return [
+        {
+            "account_id": row.account.pk,
+            "account": row.account.name,
+            "level": row.account.level,
+            "account_manager_id": row.account.owner_id,
+            "people": row.people,
+            "roles_known": row.roles_known,
+            "key_at_trust": row.key_at_trust,
+            "open_gaps": row.open_gaps,
+        }
+        for row in coverage.coverage_list(relations_accounts(request.user))
+    ]

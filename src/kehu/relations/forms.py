@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.customers.models import Account, Contact
+from kehu.org.models import Department, Employee, Service
 from kehu.relations.models import (
     BuyingRoleKind,
     Interaction,
@@ -133,3 +134,46 @@ class InteractionForm(forms.Form):
         self.fields["our_attendees"].queryset = Employee.objects.filter(  # type: ignore[attr-defined]
             is_active=True
         ).order_by("name")
+
+
+class TriangleForm(forms.Form):
+    account_manager = forms.ModelChoiceField(
+        label=_("account manager (AR)"), queryset=Employee.objects.none()
+    )
+    solution_manager = forms.ModelChoiceField(
+        label=_("solution manager (SR)"), queryset=Employee.objects.none()
+    )
+    fulfilment_manager = forms.ModelChoiceField(
+        label=_("fulfilment manager (FR)"), queryset=Employee.objects.none()
+    )
+    members = forms.ModelMultipleChoiceField(
+        label=_("team members"), queryset=Employee.objects.none(), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        active = Employee.objects.filter(is_active=True).select_related("department")
+        for name in ("account_manager", "solution_manager", "fulfilment_manager", "members"):
+            self.fields[name].queryset = active  # type: ignore[attr-defined]
+
+
+class FireForm(forms.Form):
+    department = forms.ModelChoiceField(
+        label=_("department asked"), queryset=Department.objects.none()
+    )
+    service = forms.ModelChoiceField(
+        label=_("service"), queryset=Service.objects.none(), required=False
+    )
+    subject = forms.CharField(label=_("subject"), max_length=200)
+    body = forms.CharField(label=_("what you need"), widget=forms.Textarea, max_length=10_000)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        from kehu.relations.fire import back_office
+
+        departments = back_office()
+        self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        self.fields["service"].queryset = Service.objects.filter(  # type: ignore[attr-defined]
+            department__in=departments
+        ).select_related("department")

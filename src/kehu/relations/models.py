@@ -3,6 +3,8 @@ interactions and the account's relationship level. Personal data: see rules.py."
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -330,13 +332,20 @@ class Interaction(VersionedModel):
         blank=True,
         related_name="+",
     )
+    # When the reminder of the due next step went out (the periodic task sends it once).
+    next_step_reminded_at = models.DateTimeField(_("next step reminded"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("interaction")
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_on", "-pk"]
         indexes = [
-            models.Index(fields=["account", "-occurred_on"], name="relations_interaction_recent")
+            models.Index(fields=["account", "-occurred_on"], name="relations_interaction_recent"),
+            models.Index(
+                fields=["next_step_due"],
+                condition=models.Q(next_step_reminded_at__isnull=True, next_step_due__isnull=False),
+                name="relations_next_step_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -349,3 +358,205 @@ class Interaction(VersionedModel):
             raise ValidationError(
                 {"next_step_due": _("The next step cannot be due before the interaction.")}
             )
+
+
+class TeamSeat(models.TextChoices):
+    AR = "AR", _("Account manager (AR)")
+    SR = "SR", _("Solution manager (SR)")
+    FR = "FR", _("Fulfilment manager (FR)")
+    MEMBER = "member", _("Team member")
+
+
+# The account team's seats held in IronTriangle's fields, in the seed's order.
+SEAT_FIELDS = {
+    TeamSeat.AR: "account_manager",
+    TeamSeat.SR: "solution_manager",
+    TeamSeat.FR: "fulfilment_manager",
+}
+
+
+class IronTriangle(VersionedModel):
+    """The account's "iron triangle" team (SPEC §4 point 8): one account manager (AR, the
+    account's owner), one solution manager (SR), one fulfilment manager (FR) and members.
+    A seat is empty only while its holder's successor is being found (after a handover)."""
+
+    account = models.OneToOneField(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="iron_triangle",
+    )
+    account_manager = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("account manager (AR)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triangles_as_ar",
+    )
+    solution_manager = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("solution manager (SR)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triangles_as_sr",
+    )
+    fulfilment_manager = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("fulfilment manager (FR)"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="triangles_as_fr",
+    )
+    members = models.ManyToManyField(
+        "org.Employee",
+        verbose_name=_("team members"),
+        related_name="triangle_memberships",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("iron triangle")
+        verbose_name_plural = _("iron triangles")
+        ordering = ["account_id"]
+
+    def __str__(self) -> str:
+        return str(_("Iron triangle of %(account)s") % {"account": self.account_id})
+
+    @property
+    def ar(self) -> Any:
+        return self.account_manager
+
+    @property
+    def sr(self) -> Any:
+        return self.solution_manager
+
+    @property
+    def fr(self) -> Any:
+        return self.fulfilment_manager
+
+    @property
+    def vacant_seats(self) -> list[str]:
+        return [seat for seat, name in SEAT_FIELDS.items() if getattr(self, f"{name}_id") is None]
+
+
+class FireRequest(models.Model):
+    """A "call for fire" 呼唤炮火 (SPEC §4 point 9): a triangle member asks a back-office
+    department for support on the account. The work itself is an internal ticket in that
+    department's queue (kehu.desk); this row links it to the account and the requester."""
+
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="fire_requests",
+    )
+    ticket = models.OneToOneField(
+        "desk.Ticket",
+        verbose_name=_("ticket"),
+        on_delete=models.CASCADE,
+        related_name="fire_request",
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department asked"),
+        on_delete=models.PROTECT,
+        related_name="fire_requests",
+    )
+    requested_by = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="fire_requests",
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("call for fire")
+        verbose_name_plural = _("calls for fire")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["department", "created_at"], name="relations_fire_by_dept")]
+
+    def __str__(self) -> str:
+        return str(_("Call for fire %(ref)s") % {"ref": self.ticket_id})
+
+
+class GapKind(models.TextChoices):
+    NO_COACH = "no_coach", _("No coach")
+    COACH_LAPSED = "coach_lapsed", _("Coach evidence incomplete")
+    DECIDER_UNKNOWN = "decider_unknown", _("Decision maker unknown")
+    DECIDER_BELOW_TRUST = "decider_below_trust", _("Decision maker below trust")
+    ACCEPTOR_UNKNOWN = "acceptor_unknown", _("Acceptor unknown")
+    QUIET = "quiet", _("No interaction with a key person")
+    NO_TRIANGLE = "no_triangle", _("No iron triangle")
+
+
+class CoverageAlert(models.Model):
+    """A coverage gap raised to the account manager (SPEC §4 point 7). Open while the gap lasts;
+    the periodic check resolves it when the data no longer shows it, and raises each gap once."""
+
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="coverage_alerts",
+    )
+    kind = models.CharField(_("gap"), max_length=30, choices=GapKind.choices)
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coverage_alerts",
+    )
+    raised_on = models.DateField(_("raised on"))
+    resolved_on = models.DateField(_("resolved on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("coverage alert")
+        verbose_name_plural = _("coverage alerts")
+        ordering = ["-raised_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "person"],
+                condition=models.Q(resolved_on__isnull=True, person__isnull=False),
+                name="relations_one_open_person_alert",
+            ),
+            models.UniqueConstraint(
+                fields=["account", "kind"],
+                condition=models.Q(resolved_on__isnull=True, person__isnull=True),
+                name="relations_one_open_account_alert",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account"],
+                condition=models.Q(resolved_on__isnull=True),
+                name="relations_open_alerts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.kind}"
+
+
+class CoverageRun(models.Model):
+    """The daily coverage check's marker: every later pass of the day costs one query."""
+
+    day = models.DateField(_("day"), unique=True)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    raised = models.PositiveIntegerField(_("alerts raised"), default=0)
+    resolved = models.PositiveIntegerField(_("alerts resolved"), default=0)
+    reminders = models.PositiveIntegerField(_("next-step reminders"), default=0)
+
+    class Meta:
+        verbose_name = _("coverage check")
+        verbose_name_plural = _("coverage checks")
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return str(self.day)

@@ -4,9 +4,11 @@ of building the relationship (seed 004) and the coverage gaps, computed from the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Max, Prefetch
+from django.db.models import Count, F, Max, Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -14,14 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.models import Account
 from kehu.relations.models import (
     KEY_ROLES,
+    SEAT_FIELDS,
     STAGE_ORDER,
     AccountRelationship,
     BuyingRole,
     BuyingRoleKind,
     Interaction,
+    IronTriangle,
     Person,
     RelationshipLevel,
     Stage,
+    TeamSeat,
 )
 
 RECENT_INTERACTIONS = 20
@@ -236,3 +241,112 @@ def role_matrix(data: AccountMap) -> list[tuple[str, dict[str, int]]]:
             counts[person.stage] += 1
         rows.append((str(role.label), counts))
     return rows
+
+
+def iron_triangle(account: Account | int) -> IronTriangle | None:
+    """The account's iron triangle — ``.ar``, ``.sr``, ``.fr`` (org.Employee, None while a seat
+    is vacant) and ``.members.all()`` — or None when the account has no team yet. Two queries."""
+    account_id = account if isinstance(account, int) else account.pk
+    return (
+        IronTriangle.objects.select_related(
+            "account_manager", "solution_manager", "fulfilment_manager"
+        )
+        .prefetch_related("members")
+        .filter(account_id=account_id)
+        .first()
+    )
+
+
+@dataclass
+class TicketState:
+    open: int
+    breached: int
+    at_risk: int
+    resolved_recently: int
+    urgent: list[Any]
+
+
+@dataclass
+class UsageState:
+    open_alerts: int
+    last_30_days: Decimal
+    previous_30_days: Decimal
+
+
+@dataclass
+class TeamDashboard:
+    account: Account
+    triangle: IronTriangle | None
+    credited: list[tuple[str, Any]]
+    tickets: TicketState
+    complaints_open: int
+    complaints_last_year: int
+    usage: UsageState
+    relationship: AccountMap
+
+
+URGENT_TICKETS = 10
+
+
+def credited_to(triangle: IronTriangle | None) -> list[tuple[str, Any]]:
+    """Who the account's results are credited to: all three seats of the triangle, each one."""
+    if triangle is None:
+        return []
+    return [
+        (str(TeamSeat(seat).label), getattr(triangle, name))
+        for seat, name in SEAT_FIELDS.items()
+        if getattr(triangle, f"{name}_id") is not None
+    ]
+
+
+def ticket_state(account: Account, *, now: datetime | None = None) -> TicketState:
+    """The account's tickets and their SLA: two queries."""
+    from kehu.desk.models import OPEN_STATUSES, Ticket
+
+    now = now or timezone.now()
+    open_q = Q(status__in=OPEN_STATUSES)
+    figures = Ticket.objects.filter(account=account).aggregate(
+        open=Count("pk", filter=open_q),
+        breached=Count("pk", filter=open_q & Q(sla_breached=True)),
+        at_risk=Count("pk", filter=open_q & Q(sla_breached=False, next_warn_at__lte=now)),
+        resolved=Count("pk", filter=Q(resolved_at__gte=now - timedelta(days=90))),
+    )
+    urgent = list(
+        Ticket.objects.filter(account=account, status__in=OPEN_STATUSES)
+        .select_related("department")
+        .order_by(F("next_due_at").asc(nulls_last=True), "pk")[:URGENT_TICKETS]
+    )
+    return TicketState(
+        figures["open"], figures["breached"], figures["at_risk"], figures["resolved"], urgent
+    )
+
+
+def team_dashboard(account: Account, *, today: date | None = None) -> TeamDashboard:
+    """The triangle's shared dashboard: its team, the account's tickets and SLA, complaints,
+    usage and relationship coverage, in a fixed number of queries."""
+    from kehu.desk.models import OPEN_STATUSES, Ticket
+    from kehu.usage.models import SwingAlert, UsageRecord
+
+    today = today or timezone.localdate()
+    triangle = iron_triangle(account)
+    complaints = Ticket.objects.filter(account=account, ticket_type="complaint").aggregate(
+        open=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        year=Count("pk", filter=Q(created_at__date__gte=today - timedelta(days=365))),
+    )
+    usage = UsageRecord.objects.filter(
+        account=account, day__gt=today - timedelta(days=60)
+    ).aggregate(
+        recent=Sum("quantity", filter=Q(day__gt=today - timedelta(days=30))),
+        before=Sum("quantity", filter=Q(day__lte=today - timedelta(days=30))),
+    )
+    open_alerts = SwingAlert.objects.filter(account=account, status=SwingAlert.Status.OPEN).count()
+    return TeamDashboard(
+        account=account,
+        triangle=triangle,
+        credited=credited_to(triangle),
+        tickets=ticket_state(account),
+        complaints_open=complaints["open"],
+        complaints_last_year=complaints["year"],
+        usage=UsageState(open_alerts, usage["recent"] or Decimal(0), usage["before"] or Decimal(0)),
+        relationship=account_map(account, today=today),
+    )

@@ -53,6 +53,18 @@ def empty_message() -> str:
     return _("This field cannot be empty.")
 
 
+def unknown_employee_message() -> str:
+    return _("No such employee.")
+
+
+def unknown_department_message() -> str:
+    return _("No such department.")
+
+
+def unknown_service_message() -> str:
+    return _("This service is not in the chosen department's catalogue.")
+
+
 def interaction_message() -> str:
     return _("The interaction is of another account.")
 

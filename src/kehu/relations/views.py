@@ -15,14 +15,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from kehu.access.permissions import CHANGE, access_object
+from kehu.access.permissions import CHANGE, access_object, is_staff_member
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors, form_page
 from kehu.customers.models import Account
-from kehu.relations import selectors, services
-from kehu.relations.forms import InteractionForm, LevelForm, PersonForm, RoleForm, StageForm
-from kehu.relations.models import AccountRelationship, Person, Stage
-from kehu.relations.rules import can_edit_relations, can_view_relations
+from kehu.relations import coverage, dashboard, fire, selectors, services, team
+from kehu.relations.forms import (
+    FireForm,
+    InteractionForm,
+    LevelForm,
+    PersonForm,
+    RoleForm,
+    StageForm,
+    TriangleForm,
+)
+from kehu.relations.models import AccountRelationship, BuyingRoleKind, GapKind, Person, Stage
+from kehu.relations.rules import (
+    can_edit_relations,
+    can_manage_team,
+    can_see_fire_speed,
+    can_view_relations,
+    relations_accounts,
+)
 
 
 def _account(request: HttpRequest, account_id: int, *, edit: bool = False) -> Account:
@@ -259,4 +273,114 @@ def account_panel_context(request: HttpRequest, account: Account) -> dict[str, A
     if not can_view_relations(request.user, account):
         return None
     data = selectors.account_map(account)
-    return {"account": account, "relations_map": data, "relations_stages": Stage.choices}
+    return {
+        "account": account,
+        "relations_map": data,
+        "relations_stages": Stage.choices,
+        "relations_fire": fire.account_requests(account, open_only=True),
+    }
+
+
+# --- the iron triangle ---------------------------------------------------------------------------
+
+
+@login_required
+def team_dashboard(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The triangle's shared dashboard: team, tickets and SLA, complaints, usage, coverage,
+    and the sections apps above plug in (relations.dashboard)."""
+    account = _account(request, account_id)
+    data = selectors.team_dashboard(account)
+    return render(
+        request,
+        "relations/team_dashboard.html",
+        {
+            "account": account,
+            "board": data,
+            "sections": dashboard.rendered_for(request, account),
+            "can_manage": can_manage_team(request.user, account),
+            "fire": fire.account_requests(account, open_only=True),
+            "can_call_fire": fire.can_call_fire(request.user, account, data.triangle),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    if not can_manage_team(request.user, account):
+        raise PermissionDenied
+    current = selectors.iron_triangle(account)
+    initial: dict[str, Any] = {"account_manager": account.owner_id}
+    if current is not None:
+        initial = {
+            "account_manager": current.account_manager_id,
+            "solution_manager": current.solution_manager_id,
+            "fulfilment_manager": current.fulfilment_manager_id,
+            "members": [m.pk for m in current.members.all()],
+            "version": current.version,
+        }
+    form = TriangleForm(request.POST or None, initial=initial)
+    return form_page(
+        request,
+        form,
+        lambda: team.triangle_set(account=account, by=request.user, **form.cleaned_data),
+        template="relations/team_form.html",
+        context={"account": account},
+        done=lambda obj: reverse("relations:team", args=[account.pk]),
+        message=_("The iron triangle is saved."),
+    )
+
+
+# --- call for fire -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fire_create(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    if not fire.can_call_fire(request.user, account, selectors.iron_triangle(account)):
+        raise PermissionDenied
+    form = FireForm(request.POST or None)
+    return form_page(
+        request,
+        form,
+        lambda: fire.call_for_fire(account=account, by=request.user, **form.cleaned_data),
+        template="relations/fire_form.html",
+        context={"account": account},
+        done=lambda obj: reverse("relations:fire-list"),
+        message=_("Fire is called: %(object)s is in the department's queue."),
+    )
+
+
+@login_required
+def fire_list(request: HttpRequest) -> HttpResponse:
+    """The calls for fire the user raised (they follow each ticket), and for leads how fast
+    each department answered."""
+    if not is_staff_member(request.user):
+        raise Http404
+    leads = can_see_fire_speed(request.user)
+    return render(
+        request,
+        "relations/fire_list.html",
+        {
+            "mine": fire.my_requests(request.user),
+            "speed": fire.fire_speed() if leads else None,
+        },
+    )
+
+
+@login_required
+def coverage_list(request: HttpRequest) -> HttpResponse:
+    """Every key account the user may see, by relationship coverage (the most gaps first)."""
+    if not is_staff_member(request.user):
+        raise Http404
+    return render(
+        request,
+        "relations/coverage_list.html",
+        {
+            "rows": coverage.coverage_list(relations_accounts(request.user)),
+            "gap_labels": dict(GapKind.choices),
+            "roles_total": len(BuyingRoleKind.values),
+        },
+    )

@@ -233,6 +233,13 @@ ROUTES["relations:interaction-add"] = (RELATIONS, "relations_account")
 ROUTES["relations:person-edit"] = (RELATIONS, "relations_person")
 ROUTES["relations:stage"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:role-set"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:team"] = (RELATIONS, "relations_account")
+ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
+# Calling for fire is the triangle's (the matrix account has none) and administrators'; every
+# staff member sees their own calls on the list (leads, after-sales and admins also the speed).
+ROUTES["relations:fire-create"] = (frozenset({"admin"}), "relations_account")
+ROUTES["relations:fire-list"] = (STAFF, "")
+ROUTES["relations:coverage"] = (STAFF, "")  # each sees the key accounts whose map they may see
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -461,6 +468,11 @@ API_ROUTES = [
     ("get", "/api/relations/accounts/1"),
     ("get", "/api/relations/people/1"),
     ("get", "/api/relations/accounts/1/interactions"),
+    ("get", "/api/relations/accounts/1/team"),
+    ("get", "/api/relations/accounts/1/dashboard"),
+    ("get", "/api/relations/accounts/1/fire"),
+    ("get", "/api/relations/fire/speed"),
+    ("get", "/api/relations/coverage"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]

@@ -27,7 +27,7 @@ def customer_care_nav(context: dict[str, Any]) -> dict[str, Any]:
     return {
         "reads_dossiers": bool(roles & DOSSIER_ROLES),
         # Decided by the apps above (registered in customers.care_nav).
-        **flags_for(user, ("desk_staff", "churn_report")),
+        **flags_for(user, ("desk_staff", "churn_report", "relations_staff")),
         "admin": is_admin(user),
         "keeper": bool(roles & KEEPERS) or is_admin(user),
     }
