@@ -25,6 +25,7 @@ from kehu.customers.models import Account, AccountLevel
 from kehu.customers.rules import employee_id_of
 from kehu.desk import tickets as desk_tickets
 from kehu.desk.models import OPEN_STATUSES, Channel, Ticket
+from kehu.desk.sla import clocks
 from kehu.org.models import Department, Employee, Service
 from kehu.relations.models import FireRequest, IronTriangle
 
@@ -116,8 +117,6 @@ def call_for_fire(
     # and the clocks are recomputed so that SLA policies by account level apply.
     Ticket.objects.filter(pk=ticket.pk).update(account=account)
     ticket.account = account
-    from kehu.desk import clocks
-
     clocks.recompute(ticket)
     return FireRequest.objects.create(
         account=account,
