@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from kehu.access.permissions import CHANGE, VIEW, access_object, authorize, can
@@ -30,12 +31,24 @@ from kehu.churn.forms import (
 from kehu.churn.models import TRANSITIONS, ChurnFollowUp, ChurnReview, ReviewStatus
 from kehu.churn.rules import can_see_report
 from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import form_page, post_action_target, refused_form
-from kehu.core.tabular import write_csv, write_xlsx
+from kehu.core.pages import (
+    FormPage,
+    ObjectActions,
+    list_page,
+    table_download,
+    to_detail,
+    versioned_update,
+)
 from kehu.customers.models import Account
 from kehu.customers.rules import can_edit_dossier, can_view_dossier
 
 PAGE_SIZE = 100
+REVIEW_PAGE = FormPage(
+    "churn/review_form.html",
+    done=to_detail("churn:detail"),
+    message=gettext_lazy("%(object)s was saved."),
+    created=gettext_lazy("%(object)s was opened."),
+)
 
 
 def _account(request: HttpRequest, account_id: int, *, edit: bool) -> Account:
@@ -65,15 +78,16 @@ def review_list(request: HttpRequest) -> HttpResponse:
             date_from=data["date_from"],
             date_to=data["date_to"],
         )
-    rows = list(selectors.review_list(request.user, filters)[: PAGE_SIZE + 1])
-    context = {
-        "form": form,
-        "reviews": rows[:PAGE_SIZE],
-        "more": len(rows) > PAGE_SIZE,
-        "can_report": can_see_report(request.user),
-    }
-    template = "churn/_review_rows.html" if request.htmx else "churn/review_list.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    return list_page(
+        request,
+        selectors.review_list(request.user, filters),
+        name="reviews",
+        template="churn/review_list.html",
+        rows_template="churn/_review_rows.html",
+        page_size=PAGE_SIZE,
+        form=form,
+        can_report=can_see_report(request.user),
+    )
 
 
 @login_required
@@ -97,15 +111,7 @@ def review_open(request: HttpRequest, account_id: int) -> HttpResponse:
             actor=request.user,
         )
 
-    return form_page(
-        request,
-        form,
-        save,
-        template="churn/review_form.html",
-        context={"account": account, "review": None},
-        done=lambda review: reverse("churn:detail", args=[review.pk]),
-        message=_("%(object)s was opened."),
-    )
+    return REVIEW_PAGE(request, form, save, created=True, account=account, review=None)
 
 
 def _detail(
@@ -146,55 +152,25 @@ def review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = access_object(request.user, ChurnReview, pk, action=CHANGE)
     form = EditForm(request.POST or None, review=review)
 
-    def save() -> ChurnReview:
-        return services.review_update(
-            review,
-            actor=request.user,
-            expected_version=form.cleaned_data["version"],
-            changes=form.changes(),
-        )
-
-    return form_page(
-        request,
-        form,
-        save,
-        template="churn/review_form.html",
-        context={"account": review.account, "review": review},
-        done=lambda saved: reverse("churn:detail", args=[saved.pk]),
-        message=_("%(object)s was saved."),
-    )
+    save = versioned_update(services.review_update, review, form, actor=request.user)
+    return REVIEW_PAGE(request, form, save, account=review.account, review=review)
 
 
-def _action(request: HttpRequest, pk: int) -> ChurnReview | HttpResponse:
-    return post_action_target(request, ChurnReview, pk)
-
-
-def _refused(
-    request: HttpRequest,
-    review: ChurnReview,
-    form: BaseForm,
-    name: str,
-    exc: StaleVersionError | ValidationError,
-) -> HttpResponse:
-    return refused_form(_detail, request, review, form, name, exc)
+_act = ObjectActions(ChurnReview, _detail, "churn:detail")
 
 
 @login_required
 def review_attribute(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _action(request, pk)
-    if isinstance(review, HttpResponse):
-        return review
-    form = AttributionForm(
-        request.POST,
-        review=review,
-        tickets=selectors.linkable_tickets(review.account),
-        incidents=selectors.linkable_incidents(review.account),
-    )
-    if not form.is_valid():
-        return _detail(request, review, 422, attribution_form=form)
-    data = form.cleaned_data
-    try:
-        services.review_update(
+    def form(review: ChurnReview) -> AttributionForm:
+        return AttributionForm(
+            request.POST,
+            review=review,
+            tickets=selectors.linkable_tickets(review.account),
+            incidents=selectors.linkable_incidents(review.account),
+        )
+
+    def run(review: ChurnReview, data: dict[str, Any]) -> ChurnReview:
+        return services.review_update(
             review,
             actor=request.user,
             expected_version=data["version"],
@@ -207,60 +183,39 @@ def review_attribute(request: HttpRequest, pk: int) -> HttpResponse:
                 **services.cause_changes(data["cause_areas"]),
             },
         )
-    except (StaleVersionError, ValidationError) as exc:
-        return _refused(request, review, form, "attribution_form", exc)
-    messages.success(request, _("The attribution was saved."))
-    return redirect(reverse("churn:detail", args=[pk]) + "#attribution")
+
+    message = lambda _saved: _("The attribution was saved.")  # noqa: E731
+    return _act(request, pk, form, "attribution_form", run, anchor="#attribution", message=message)
 
 
 @login_required
 def review_transition(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _action(request, pk)
-    if isinstance(review, HttpResponse):
-        return review
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, review, 422, transition_form=form)
-    data = form.cleaned_data
-    try:
-        moved = services.review_transition(
+    def run(review: ChurnReview, data: dict[str, Any]) -> ChurnReview:
+        return services.review_transition(
             review,
             actor=request.user,
             expected_version=data["version"],
             status=data["status"],
             note=data["note"],
         )
-    except (StaleVersionError, ValidationError) as exc:
-        return _refused(request, review, form, "transition_form", exc)
-    messages.success(
-        request,
-        _("%(ref)s is now %(status)s.")
-        % {"ref": moved.reference, "status": ReviewStatus(moved.status).label},
-    )
-    return redirect("churn:detail", pk)
+
+    def message(moved: ChurnReview) -> str:
+        status = ReviewStatus(moved.status).label
+        return _("%(ref)s is now %(status)s.") % {"ref": moved.reference, "status": status}
+
+    form = lambda review: TransitionForm(request.POST)  # noqa: E731
+    return _act(request, pk, form, "transition_form", run, message=message)
 
 
 @login_required
 def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
-    review = _action(request, pk)
-    if isinstance(review, HttpResponse):
-        return review
-    form = FollowUpForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, review, 422, follow_up_form=form)
-    data = form.cleaned_data
-    try:
-        services.follow_up_add(
-            review,
-            actor=request.user,
-            action=data["action"],
-            owner=data["owner"],
-            due_on=data["due_on"],
-        )
-    except ValidationError as exc:
-        return _refused(request, review, form, "follow_up_form", exc)
-    messages.success(request, _("The follow-up was added."))
-    return redirect(reverse("churn:detail", args=[pk]) + "#follow-ups")
+    def run(review: ChurnReview, data: dict[str, Any]) -> Any:
+        fields = {name: data[name] for name in ("action", "owner", "due_on")}
+        return services.follow_up_add(review, actor=request.user, **fields)
+
+    form = lambda review: FollowUpForm(request.POST)  # noqa: E731
+    message = lambda _added: _("The follow-up was added.")  # noqa: E731
+    return _act(request, pk, form, "follow_up_form", run, anchor="#follow-ups", message=message)
 
 
 @login_required
@@ -339,15 +294,7 @@ def report_export(request: HttpRequest) -> HttpResponse:
             status=422,
         )
     header, rows = selectors.report_table(result)
-    if fmt == "csv":
-        response = HttpResponse(write_csv(header, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            write_xlsx(header, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="kehu-churn-report.{fmt}"'
-    return response
+    return table_download(header, rows, fmt, "kehu-churn-report")
 
 
 # --- the account page panel --------------------------------------------------------------------

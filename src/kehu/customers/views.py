@@ -6,9 +6,9 @@ them 404, as if it did not exist.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -31,8 +31,8 @@ from kehu.access.permissions import (
     is_staff_member,
 )
 from kehu.core.forms import form_page
+from kehu.core.pages import FormPage, table_download, to_detail, to_url, uploaded_import
 from kehu.core.services import DeletionBlocked
-from kehu.core.tabular import write_csv, write_xlsx
 from kehu.customers import imports, panels, selectors, services
 from kehu.customers.duplicates import find_duplicates
 from kehu.customers.forms import (
@@ -60,6 +60,12 @@ def _staff_only(request: HttpRequest) -> None:
 def _account(request: HttpRequest, pk: int, action: str = VIEW) -> Account:
     _staff_only(request)
     return access_object(request.user, Account, pk, action=action)
+
+
+FIELD_PAGE = FormPage(
+    "customers/custom_field_form.html", done=to_url("customers:custom-field-list")
+)
+ACCOUNT_PAGE = FormPage("customers/account_form.html", done=to_detail("customers:account-detail"))
 
 
 @login_required
@@ -168,14 +174,9 @@ def account_create(request: HttpRequest) -> HttpResponse:
             actor=request.user,
         )
 
-    return form_page(
-        request,
-        form,
-        save,
-        template="customers/account_form.html",
-        context={"account": None, "candidates": candidates, "custom": form.custom_field_names()},
-        done=lambda obj: reverse("customers:account-detail", args=[obj.pk]),
-        message=_("%(object)s was created."),
+    custom = form.custom_field_names()
+    return ACCOUNT_PAGE(
+        request, form, save, created=True, account=None, candidates=candidates, custom=custom
     )
 
 
@@ -198,19 +199,9 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,
         )
 
-    return form_page(
-        request,
-        form,
-        save,
-        template="customers/account_form.html",
-        context={
-            "account": Account.objects.get(pk=pk),
-            "candidates": [],
-            "custom": form.custom_field_names(),
-        },
-        done=lambda obj: reverse("customers:account-detail", args=[obj.pk]),
-        message=_("%(object)s was saved."),
-    )
+    account_now = Account.objects.get(pk=pk)
+    custom = form.custom_field_names()
+    return ACCOUNT_PAGE(request, form, save, account=account_now, candidates=[], custom=custom)
 
 
 @login_required
@@ -360,15 +351,8 @@ def custom_field_list(request: HttpRequest) -> HttpResponse:
 def custom_field_create(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     form = CustomFieldForm(request.POST or None)
-    return form_page(
-        request,
-        form,
-        lambda: services.custom_field_create(fields=form.definition_fields()),
-        template="customers/custom_field_form.html",
-        context={"definition": None},
-        done=lambda obj: reverse("customers:custom-field-list"),
-        message=_("%(object)s was created."),
-    )
+    save = lambda: services.custom_field_create(fields=form.definition_fields())  # noqa: E731
+    return FIELD_PAGE(request, form, save, created=True, definition=None)
 
 
 @login_required
@@ -379,19 +363,14 @@ def custom_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if definition is None:
         raise Http404
     form = CustomFieldForm(request.POST or None, instance=definition)
-    return form_page(
-        request,
-        form,
-        lambda: services.custom_field_update(
-            CustomField.objects.get(pk=pk),
-            expected_version=form.cleaned_data["version"],
-            fields=form.definition_fields(),
-        ),
-        template="customers/custom_field_form.html",
-        context={"definition": CustomField.objects.get(pk=pk)},
-        done=lambda obj: reverse("customers:custom-field-list"),
-        message=_("%(object)s was saved."),
-    )
+
+    def save() -> CustomField:
+        version = form.cleaned_data["version"]
+        fields = form.definition_fields()
+        field = CustomField.objects.get(pk=pk)
+        return services.custom_field_update(field, expected_version=version, fields=fields)
+
+    return FIELD_PAGE(request, form, save, definition=CustomField.objects.get(pk=pk))
 
 
 IMPORTERS = {"accounts": imports.import_accounts, "contacts": imports.import_contacts}
@@ -402,21 +381,7 @@ def _import(request: HttpRequest, kind: str) -> HttpResponse:
     _staff_only(request)
     authorize(request.user, ADD, Account if kind == "accounts" else Contact)
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            form.add_error(
-                "file",
-                _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES},
-            )
-        else:
-            result = IMPORTERS[kind](
-                filename=upload.name,
-                data=upload.read(),
-                user=request.user,
-                dry_run=form.cleaned_data["dry_run"],
-            )
+    result = uploaded_import(request, form, partial(IMPORTERS[kind], user=request.user))
     columns = (
         imports.ACCOUNT_COLUMNS + [d.code for d in _definitions()]
         if kind == "accounts"
@@ -450,15 +415,7 @@ def _export(request: HttpRequest, kind: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404
     header, rows = EXPORTERS[kind]()
-    if fmt == "csv":
-        response = HttpResponse(write_csv(header, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            write_xlsx(header, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="kehu-{kind}.{fmt}"'
-    return response
+    return table_download(header, rows, fmt, f"kehu-{kind}")
 
 
 @login_required

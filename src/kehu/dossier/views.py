@@ -4,9 +4,9 @@ attachments, visits with follow-ups, the planning list, import and export."""
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,11 +14,19 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.access.permissions import CHANGE, access_object
 from kehu.core.forms import form_page
-from kehu.core.tabular import write_csv, write_xlsx
+from kehu.core.pages import (
+    FormPage,
+    import_status,
+    table_download,
+    to_detail,
+    uploaded_import,
+    versioned_update,
+)
 from kehu.customers.models import Account
 from kehu.customers.rules import can_edit_dossier, can_view_dossier
 from kehu.dossier import imports, selectors, services
@@ -84,6 +92,18 @@ def account_dossier(request: HttpRequest, account_id: int) -> HttpResponse:
 
 # --- entries -----------------------------------------------------------------------------------
 
+ENTRY_PAGE = FormPage(
+    "dossier/entry_form.html",
+    done=to_detail("dossier:entry-detail"),
+    message=gettext_lazy("“%(object)s” was saved."),
+    created=gettext_lazy("“%(object)s” was added to the dossier."),
+)
+VISIT_PAGE = FormPage(
+    "dossier/visit_form.html",
+    done=to_detail("dossier:visit-detail"),
+    message=gettext_lazy("The visit “%(object)s” was saved."),
+)
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -100,19 +120,15 @@ def entry_create(request: HttpRequest, account_id: int) -> HttpResponse:
             account=account, actor=request.user, section=section, **form.changes()
         )
 
-    return form_page(
+    return ENTRY_PAGE(
         request,
         form,
         save,
-        template="dossier/entry_form.html",
-        context={
-            "account": account,
-            "entry": None,
-            "section": section,
-            "section_label": Section(section).label,
-        },
-        done=lambda obj: reverse("dossier:entry-detail", args=[obj.pk]),
-        message=_("“%(object)s” was added to the dossier."),
+        created=True,
+        account=account,
+        entry=None,
+        section=section,
+        section_label=Section(section).label,
     )
 
 
@@ -122,27 +138,15 @@ def entry_edit(request: HttpRequest, pk: int) -> HttpResponse:
     entry = _entry(request, pk, CHANGE)
     form = EntryForm(request.POST or None, instance=entry, section=entry.section)
 
-    def save() -> DossierEntry:
-        return services.entry_update(
-            entry,
-            actor=request.user,
-            expected_version=form.cleaned_data["version"],
-            changes=form.changes(),
-        )
-
-    return form_page(
+    save = versioned_update(services.entry_update, entry, form, actor=request.user)
+    return ENTRY_PAGE(
         request,
         form,
         save,
-        template="dossier/entry_form.html",
-        context={
-            "account": entry.account,
-            "entry": DossierEntry.objects.get(pk=pk),
-            "section": entry.section,
-            "section_label": entry.get_section_display(),
-        },
-        done=lambda obj: reverse("dossier:entry-detail", args=[obj.pk]),
-        message=_("“%(object)s” was saved."),
+        account=entry.account,
+        entry=DossierEntry.objects.get(pk=pk),
+        section=entry.section,
+        section_label=entry.get_section_display(),
     )
 
 
@@ -289,15 +293,7 @@ def visit_create(request: HttpRequest, account_id: int) -> HttpResponse:
     def save() -> Visit:
         return services.visit_create(account=account, actor=request.user, **form.changes())
 
-    return form_page(
-        request,
-        form,
-        save,
-        template="dossier/visit_form.html",
-        context={"account": account, "visit": None},
-        done=lambda obj: reverse("dossier:visit-detail", args=[obj.pk]),
-        message=_("The visit “%(object)s” was saved."),
-    )
+    return VISIT_PAGE(request, form, save, account=account, visit=None)
 
 
 @login_required
@@ -306,23 +302,9 @@ def visit_edit(request: HttpRequest, pk: int) -> HttpResponse:
     visit = _visit(request, pk, CHANGE)
     form = VisitForm(request.POST or None, instance=visit, account=visit.account)
 
-    def save() -> Visit:
-        return services.visit_update(
-            visit,
-            actor=request.user,
-            expected_version=form.cleaned_data["version"],
-            changes=form.changes(),
-        )
-
-    return form_page(
-        request,
-        form,
-        save,
-        template="dossier/visit_form.html",
-        context={"account": visit.account, "visit": Visit.objects.get(pk=pk)},
-        done=lambda obj: reverse("dossier:visit-detail", args=[obj.pk]),
-        message=_("The visit “%(object)s” was saved."),
-    )
+    save = versioned_update(services.visit_update, visit, form, actor=request.user)
+    visit_now = Visit.objects.get(pk=pk)
+    return VISIT_PAGE(request, form, save, account=visit.account, visit=visit_now)
 
 
 @login_required
@@ -450,28 +432,9 @@ def import_view(request: HttpRequest) -> HttpResponse:
     if not edits_any_dossier(request.user):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            form.add_error(
-                "file",
-                _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES},
-            )
-        else:
-            result = imports.import_entries(
-                filename=upload.name,
-                data=upload.read(),
-                user=request.user,
-                dry_run=form.cleaned_data["dry_run"],
-            )
-    status = 422 if result is not None and not result.ok else 200
-    return render(
-        request,
-        "dossier/import.html",
-        {"form": form, "result": result, "columns": imports.COLUMNS},
-        status=status,
-    )
+    result = uploaded_import(request, form, partial(imports.import_entries, user=request.user))
+    context = {"form": form, "result": result, "columns": imports.COLUMNS}
+    return render(request, "dossier/import.html", context, status=import_status(result))
 
 
 @login_required
@@ -489,12 +452,4 @@ def export_view(request: HttpRequest, fmt: str) -> HttpResponse:
         found = selectors.readable_entries(request.user)
         name = "kehu-dossier"
     header, rows = imports.export_rows(found)
-    if fmt == "csv":
-        response = HttpResponse(write_csv(header, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            write_xlsx(header, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+    return table_download(header, rows, fmt, name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,8 +19,8 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import CHANGE, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
 from kehu.core.clients import client_address
-from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
+from kehu.core.pages import try_save
 from kehu.customers.models import Account
 from kehu.desk.models import Ticket
 from kehu.desk.priority import TicketType
@@ -177,21 +179,20 @@ def callback_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         authorize(request.user, CHANGE, callback)
         if form.is_valid():
-            try:
-                services.callback_complete(
+
+            def save() -> Any:
+                return services.callback_complete(
                     callback,
                     expected_version=form.cleaned_data["version"],
                     outcome=form.cleaned_data["outcome"],
                     actor=request.user,
                 )
-            except StaleVersionError as exc:
-                form.add_error(None, str(exc))
-                status = 409
-            except ValidationError as exc:
-                apply_model_errors(form, exc)
-            else:
+
+            refused = try_save(form, save)
+            if refused is None:
                 messages.success(request, _("The callback was recorded."))
                 return redirect("feedback:callbacks")
+            status = refused
     return render(
         request,
         "feedback/callback_detail.html",
@@ -225,20 +226,18 @@ def complaint_edit(request: HttpRequest, ticket_id: int) -> HttpResponse:
     if request.method == "POST":
         authorize(request.user, CHANGE, record)
         if form.is_valid():
-            try:
-                services.complaint_record_save(
-                    ticket,
-                    expected_version=form.cleaned_data.get("version"),
-                    fields=form.model_fields(),
+
+            def save() -> Any:
+                version = form.cleaned_data.get("version")
+                return services.complaint_record_save(
+                    ticket, expected_version=version, fields=form.model_fields()
                 )
-            except StaleVersionError as exc:
-                form.add_error(None, str(exc))
-                status = 409
-            except ValidationError as exc:
-                apply_model_errors(form, exc)
-            else:
+
+            refused = try_save(form, save)
+            if refused is None:
                 messages.success(request, _("The complaint record was saved."))
                 return redirect("feedback:complaint", ticket.pk)
+            status = refused
     return render(
         request,
         "feedback/complaint_form.html",

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,7 +18,8 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import ADD, CHANGE, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import apply_model_errors, post_action_target, refused_form
+from kehu.core.forms import apply_model_errors, post_action_target
+from kehu.core.pages import ObjectActions, filters_from, list_page
 from kehu.customers.models import Account
 from kehu.incidents import selectors, services
 from kehu.incidents.forms import (
@@ -41,22 +41,21 @@ PAGE_SIZE = 100
 def incident_list(request: HttpRequest) -> HttpResponse:
     authorize(request.user, VIEW, MajorIncident)
     form = FilterForm(request.GET or None)
-    filters = selectors.IncidentFilters()
-    if form.is_valid():
-        filters = selectors.IncidentFilters(
-            q=form.cleaned_data["q"],
-            status=form.cleaned_data["status"],
-            severity=form.cleaned_data["severity"],
-        )
-    rows = list(selectors.incident_list(filters)[: PAGE_SIZE + 1])
-    context = {
-        "form": form,
-        "incidents": rows[:PAGE_SIZE],
-        "more": len(rows) > PAGE_SIZE,
-        "can_add": can(request.user, ADD, MajorIncident),
-    }
-    template = "incidents/_incident_rows.html" if request.htmx else "incidents/incident_list.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    filters = filters_from(form, _incident_filters, selectors.IncidentFilters())
+    return list_page(
+        request,
+        selectors.incident_list(filters),
+        name="incidents",
+        template="incidents/incident_list.html",
+        rows_template="incidents/_incident_rows.html",
+        page_size=PAGE_SIZE,
+        form=form,
+        can_add=can(request.user, ADD, MajorIncident),
+    )
+
+
+def _incident_filters(data: dict[str, Any]) -> selectors.IncidentFilters:
+    return selectors.IncidentFilters(q=data["q"], status=data["status"], severity=data["severity"])
 
 
 @login_required
@@ -138,70 +137,43 @@ def _detail(
     return render(request, "incidents/incident_detail.html", context, status=status)
 
 
+_act = ObjectActions(MajorIncident, _detail, "incidents:detail")
+
+
 @login_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, access_object(request.user, MajorIncident, pk))
 
 
-def _action(request: HttpRequest, pk: int) -> MajorIncident | HttpResponse:
-    return post_action_target(request, MajorIncident, pk)
-
-
-def _refused(
-    request: HttpRequest,
-    incident: MajorIncident,
-    form: BaseForm,
-    name: str,
-    exc: StaleVersionError | ValidationError,
-) -> HttpResponse:
-    return refused_form(_detail, request, incident, form, name, exc)
-
-
 @login_required
 def incident_status(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _action(request, pk)
-    if isinstance(incident, HttpResponse):
-        return incident
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, incident, 422, status_form=form)
-    try:
-        services.incident_update(
-            incident,
-            actor=request.user,
-            expected_version=form.cleaned_data["version"],
-            changes={"status": form.cleaned_data["status"]},
+    def run(incident: MajorIncident, data: dict[str, Any]) -> MajorIncident:
+        changes = {"status": data["status"]}
+        return services.incident_update(
+            incident, actor=request.user, expected_version=data["version"], changes=changes
         )
-    except (StaleVersionError, ValidationError) as exc:
-        return _refused(request, incident, form, "status_form", exc)
-    return redirect("incidents:detail", pk)
+
+    return _act(request, pk, lambda incident: StatusForm(request.POST), "status_form", run)
 
 
 @login_required
 def incident_link(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _action(request, pk)
-    if isinstance(incident, HttpResponse):
-        return incident
-    form = LinkForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, incident, 422, link_form=form)
-    try:
-        linked = services.incident_link_tickets(
-            incident, actor=request.user, tickets=form.cleaned_data["tickets"]
-        )
-    except ValidationError as exc:
-        return _refused(request, incident, form, "link_form", exc)
-    messages.success(
-        request,
-        ngettext("%(count)d ticket was linked.", "%(count)d tickets were linked.", len(linked))
-        % {"count": len(linked)},
-    )
-    return redirect("incidents:detail", pk)
+    def run(incident: MajorIncident, data: dict[str, Any]) -> Any:
+        tickets = data["tickets"]
+        return services.incident_link_tickets(incident, actor=request.user, tickets=tickets)
+
+    def message(linked: Any) -> str:
+        count = len(linked)
+        text = ngettext("%(count)d ticket was linked.", "%(count)d tickets were linked.", count)
+        return text % {"count": count}
+
+    form = lambda incident: LinkForm(request.POST)  # noqa: E731
+    return _act(request, pk, form, "link_form", run, message=message)
 
 
 @login_required
 def incident_unlink(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _action(request, pk)
+    incident = post_action_target(request, MajorIncident, pk)
     if isinstance(incident, HttpResponse):
         return incident
     form = UnlinkForm(request.POST)
@@ -219,74 +191,54 @@ def incident_unlink(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def incident_timeline_add(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _action(request, pk)
-    if isinstance(incident, HttpResponse):
-        return incident
-    form = TimelineForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, incident, 422, timeline_form=form)
-    at = form.cleaned_data["at"]
-    try:
-        services.timeline_add(
+    def run(incident: MajorIncident, data: dict[str, Any]) -> Any:
+        at = data["at"]
+        return services.timeline_add(
             incident,
             actor=request.user,
-            kind=form.cleaned_data["kind"],
-            text=form.cleaned_data["text"],
+            kind=data["kind"],
+            text=data["text"],
             at=timezone.make_aware(at) if at is not None and timezone.is_naive(at) else at,
         )
-    except ValidationError as exc:
-        return _refused(request, incident, form, "timeline_form", exc)
-    return redirect(reverse("incidents:detail", args=[pk]) + "#timeline")
+
+    form = lambda incident: TimelineForm(request.POST)  # noqa: E731
+    return _act(request, pk, form, "timeline_form", run, anchor="#timeline")
 
 
 @login_required
 def incident_notify(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = _action(request, pk)
-    if isinstance(incident, HttpResponse):
-        return incident
-    form = NotifyForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, incident, 422, notify_form=form)
-    try:
-        result = services.incident_notify(
-            incident, actor=request.user, text=form.cleaned_data["text"]
-        )
-    except ValidationError as exc:
-        return _refused(request, incident, form, "notify_form", exc)
-    if result.posted:
-        messages.success(
-            request,
-            ngettext(
-                "The notice was posted on %(count)d ticket.",
-                "The notice was posted on %(count)d tickets.",
-                len(result.posted),
+    def run(incident: MajorIncident, data: dict[str, Any]) -> None:
+        result = services.incident_notify(incident, actor=request.user, text=data["text"])
+        if result.posted:
+            messages.success(
+                request,
+                ngettext(
+                    "The notice was posted on %(count)d ticket.",
+                    "The notice was posted on %(count)d tickets.",
+                    len(result.posted),
+                )
+                % {"count": len(result.posted)},
             )
-            % {"count": len(result.posted)},
-        )
-    else:
-        messages.info(
-            request,
-            _(
-                "Nothing was posted: every linked open ticket already has this notice "
-                "(%(count)d), or none is open."
+        else:
+            messages.info(
+                request,
+                _(
+                    "Nothing was posted: every linked open ticket already has this notice "
+                    "(%(count)d), or none is open."
+                )
+                % {"count": result.already_notified},
             )
-            % {"count": result.already_notified},
-        )
-    return redirect("incidents:detail", pk)
+
+    return _act(request, pk, lambda incident: NotifyForm(request.POST), "notify_form", run)
 
 
 @login_required
 def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the review as a draft, or close the incident with it (``close`` in the POST)."""
-    incident = _action(request, pk)
-    if isinstance(incident, HttpResponse):
-        return incident
-    form = ReviewForm(request.POST, instance=incident)
-    if not form.is_valid():
-        return _detail(request, incident, 422, review_form=form)
-    review = {name: form.cleaned_data[name] for name in ReviewForm.Meta.fields}
-    version = form.cleaned_data["version"]
-    try:
+
+    def run(incident: MajorIncident, data: dict[str, Any]) -> None:
+        review = {name: data[name] for name in ReviewForm.Meta.fields}
+        version = data["version"]
         if "close" in request.POST:
             services.incident_close(
                 incident, actor=request.user, expected_version=version, review=review
@@ -299,9 +251,9 @@ def incident_review(request: HttpRequest, pk: int) -> HttpResponse:
                 incident, actor=request.user, expected_version=version, changes=review
             )
             messages.success(request, _("The review was saved."))
-    except (StaleVersionError, ValidationError) as exc:
-        return _refused(request, incident, form, "review_form", exc)
-    return redirect(reverse("incidents:detail", args=[pk]) + "#review")
+
+    form = lambda incident: ReviewForm(request.POST, instance=incident)  # noqa: E731
+    return _act(request, pk, form, "review_form", run, anchor="#review")
 
 
 @login_required

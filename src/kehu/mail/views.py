@@ -8,12 +8,11 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from kehu.access.permissions import ADD, CHANGE, VIEW, access_object, authorize
-from kehu.core.forms import form_page
+from kehu.access.permissions import CHANGE, VIEW, access_object, authorize
+from kehu.core.pages import FormPage, to_detail
 from kehu.mail import imap, parsing, services
 from kehu.mail.forms import MailboxForm
 from kehu.mail.models import InboundMail, Mailbox
@@ -36,41 +35,8 @@ def mailbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "mail/mailbox_detail.html", {"mailbox": mailbox, "page": page})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def mailbox_create(request: HttpRequest) -> HttpResponse:
-    authorize(request.user, ADD, Mailbox)
-    form = MailboxForm(request.POST or None)
-    return form_page(
-        request,
-        form,
-        lambda: services.mailbox_create(fields=form.model_fields()),
-        template="mail/mailbox_form.html",
-        context={"mailbox": None},
-        done=lambda mailbox: reverse("mail:mailbox-detail", args=[mailbox.pk]),
-        message=_("%(object)s was created."),
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    mailbox = access_object(request.user, Mailbox, pk, action=CHANGE)
-    # The form works on its own copy: a refused save must not leave edits on ``mailbox``.
-    form = MailboxForm(request.POST or None, instance=Mailbox.objects.get(pk=pk))
-    return form_page(
-        request,
-        form,
-        lambda: services.mailbox_update(
-            mailbox=mailbox,
-            expected_version=form.cleaned_data["version"],
-            fields=form.model_fields(),
-        ),
-        template="mail/mailbox_form.html",
-        context={"mailbox": mailbox},
-        done=lambda saved: reverse("mail:mailbox-detail", args=[saved.pk]),
-        message=_("%(object)s was saved."),
-    )
+MAILBOX_PAGE = FormPage("mail/mailbox_form.html", done=to_detail("mail:mailbox-detail"))
+mailbox_create, mailbox_edit = MAILBOX_PAGE.views(Mailbox, MailboxForm, services, "mailbox")
 
 
 @login_required

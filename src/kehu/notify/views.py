@@ -13,10 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize
+from kehu.access.permissions import CHANGE, DELETE, VIEW, access_object, authorize
 from kehu.audit.selectors import history_rows
-from kehu.core.forms import form_page
-from kehu.core.services import object_delete
+from kehu.core.pages import FormPage, delete_page, to_detail
 from kehu.notify import delivery, selectors, services
 from kehu.notify.forms import PreferencesForm, WebhookForm
 from kehu.notify.models import DeliveryStatus, Notification, Webhook, WebhookDelivery
@@ -102,56 +101,18 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def webhook_create(request: HttpRequest) -> HttpResponse:
-    authorize(request.user, ADD, Webhook)
-    form = WebhookForm(request.POST or None)
-    return form_page(
-        request,
-        form,
-        lambda: services.webhook_create(actor=request.user, fields=form.model_fields()),
-        template="notify/webhook_form.html",
-        context={"webhook": None},
-        done=lambda webhook: reverse("notify:webhook-detail", args=[webhook.pk]),
-        message=_("%(object)s was created."),
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def webhook_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    webhook = access_object(request.user, Webhook, pk, action=CHANGE)
-    # The form works on its own copy: a refused save must not leave edits on ``webhook``.
-    form = WebhookForm(request.POST or None, instance=Webhook.objects.get(pk=pk))
-    return form_page(
-        request,
-        form,
-        lambda: services.webhook_update(
-            webhook=webhook,
-            expected_version=form.cleaned_data["version"],
-            fields=form.model_fields(),
-        ),
-        template="notify/webhook_form.html",
-        context={"webhook": webhook},
-        done=lambda saved: reverse("notify:webhook-detail", args=[saved.pk]),
-        message=_("%(object)s was saved."),
-    )
+WEBHOOK_PAGE = FormPage("notify/webhook_form.html", done=to_detail("notify:webhook-detail"))
+webhook_create, webhook_edit = WEBHOOK_PAGE.views(
+    Webhook, WebhookForm, services, "webhook", actor=True
+)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     webhook = access_object(request.user, Webhook, pk, action=DELETE)
-    if request.method == "POST":
-        object_delete(webhook)
-        messages.success(request, _("%(object)s was deleted.") % {"object": webhook})
-        return redirect("notify:webhook-list")
-    return render(
-        request,
-        "desk/confirm_delete.html",
-        {"object": webhook, "cancel_url": reverse("notify:webhook-detail", args=[pk])},
-    )
+    back = reverse("notify:webhook-detail", args=[pk])
+    return delete_page(request, webhook, done=reverse("notify:webhook-list"), cancel_url=back)
 
 
 @login_required

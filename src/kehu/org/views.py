@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,8 +23,8 @@ from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
 from kehu.core.models import VersionedModel
+from kehu.core.pages import import_status, table_download, uploaded_import
 from kehu.core.services import DeletionBlocked, object_create, object_delete, object_update
-from kehu.core.tabular import write_csv, write_xlsx
 from kehu.core.templatetags.kehu import detail_url
 from kehu.org import forms, selectors
 from kehu.org.imports import IMPORTERS, export_rows
@@ -388,24 +387,13 @@ def department_tree_view(request: HttpRequest) -> HttpResponse:
 def import_view(request: HttpRequest) -> HttpResponse:
     authorize(request.user, IMPORT, Department)
     form = forms.ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            form.add_error(
-                "file",
-                _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES},
-            )
-        else:
-            importer = IMPORTERS[form.cleaned_data["kind"]]
-            result = importer(
-                filename=upload.name,
-                data=upload.read(),
-                user=request.user,
-                dry_run=form.cleaned_data["dry_run"],
-            )
-    status = 422 if result is not None and not result.ok else 200
-    return render(request, "org/import.html", {"form": form, "result": result}, status=status)
+
+    def run(**upload: Any) -> Any:
+        return IMPORTERS[form.cleaned_data["kind"]](user=request.user, **upload)
+
+    result = uploaded_import(request, form, run)
+    context = {"form": form, "result": result}
+    return render(request, "org/import.html", context, status=import_status(result))
 
 
 @login_required
@@ -414,12 +402,4 @@ def export_view(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     if kind not in IMPORTERS or fmt not in ("csv", "xlsx"):
         raise Http404
     header, rows = export_rows(kind)
-    if fmt == "csv":
-        response = HttpResponse(write_csv(header, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            write_xlsx(header, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="kehu-{kind}.{fmt}"'
-    return response
+    return table_download(header, rows, fmt, f"kehu-{kind}")

@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
-from kehu.access.permissions import ADD, CHANGE, VIEW, access_object, authorize, require_staff
+from kehu.access.permissions import CHANGE, VIEW, access_object, authorize, require_staff
 from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import form_page
+from kehu.core.pages import FormPage, to_url
 from kehu.customers.models import Account
 from kehu.segments import selectors, services
 from kehu.segments.forms import OverrideForm, RuleForm, WithdrawForm
@@ -32,38 +32,8 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def rule_create(request: HttpRequest) -> HttpResponse:
-    authorize(request.user, ADD, SegmentRule)
-    form = RuleForm(request.POST or None)
-    return form_page(
-        request,
-        form,
-        lambda: services.rule_create(fields=form.model_fields()),
-        template="segments/rule_form.html",
-        context={"rule": None},
-        done=lambda rule: reverse("segments:rule-list"),
-        message=_("%(object)s was created."),
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    rule = access_object(request.user, SegmentRule, pk, action=CHANGE)
-    form = RuleForm(request.POST or None, instance=SegmentRule.objects.get(pk=pk))
-    return form_page(
-        request,
-        form,
-        lambda: services.rule_update(
-            rule=rule, expected_version=form.cleaned_data["version"], fields=form.model_fields()
-        ),
-        template="segments/rule_form.html",
-        context={"rule": rule},
-        done=lambda saved: reverse("segments:rule-list"),
-        message=_("%(object)s was saved."),
-    )
+RULE_PAGE = FormPage("segments/rule_form.html", done=to_url("segments:rule-list"))
+rule_create, rule_edit = RULE_PAGE.views(SegmentRule, RuleForm, services, "rule")
 
 
 @login_required

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from kehu.access.permissions import ADD, CHANGE, IMPORT, VIEW, access_object, authorize, can
+from kehu.access.permissions import CHANGE, IMPORT, VIEW, access_object, authorize, can
 from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import form_page
-from kehu.core.tabular import write_csv, write_xlsx
+from kehu.core.pages import (
+    SAVED,
+    FormPage,
+    import_status,
+    list_page,
+    table_download,
+    to_url,
+    uploaded_import,
+)
 from kehu.customers.models import Account
 from kehu.customers.rules import can_view_dossier
 from kehu.usage import charts, imports, selectors, services
@@ -147,15 +156,7 @@ def account_export(request: HttpRequest, account_id: int) -> HttpResponse:
         raise Http404
     records = UsageRecord.objects.filter(account=account).order_by("product__code", "day")
     header, rows = imports.export_rows(records)
-    if fmt == "csv":
-        response = HttpResponse(write_csv(header, rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            write_xlsx(header, rows),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="kehu-usage-{account.pk}.{fmt}"'
-    return response
+    return table_download(header, rows, fmt, f"kehu-usage-{account.pk}")
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -166,20 +167,10 @@ def account_export(request: HttpRequest, account_id: int) -> HttpResponse:
 def import_view(request: HttpRequest) -> HttpResponse:
     authorize(request.user, IMPORT, UsageRecord)
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            form.add_error(
-                "file",
-                _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES},
-            )
-        else:
-            result = imports.import_usage(
-                filename=upload.name, data=upload.read(), dry_run=form.cleaned_data["dry_run"]
-            )
-    status = 422 if result is not None and not result.ok else 200
-    return render(request, "usage/import.html", {"form": form, "result": result}, status=status)
+    result = uploaded_import(request, form, imports.import_usage)
+    return render(
+        request, "usage/import.html", {"form": form, "result": result}, status=import_status(result)
+    )
 
 
 # --- swing alerts ------------------------------------------------------------------------------
@@ -199,9 +190,15 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         )
     else:
         form = AlertFilterForm(initial={"status": SwingAlert.Status.OPEN})
-    rows = list(selectors.alert_list(request.user, filters)[: PAGE_SIZE + 1])
-    context = {"form": form, "alerts": rows[:PAGE_SIZE], "more": len(rows) > PAGE_SIZE}
-    return render(request, "usage/alert_list.html", context)
+    rows = selectors.alert_list(request.user, filters)
+    return list_page(
+        request,
+        rows,
+        name="alerts",
+        template="usage/alert_list.html",
+        page_size=PAGE_SIZE,
+        form=form,
+    )
 
 
 @login_required
@@ -247,43 +244,27 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, "usage/product_list.html", {"products": products})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def product_create(request: HttpRequest) -> HttpResponse:
-    authorize(request.user, ADD, Product)
-    form = ProductForm(request.POST or None)
-    return form_page(
-        request,
-        form,
-        lambda: services.product_create(fields=_fields(form, ProductForm)),
-        template="usage/object_form.html",
-        context={"title": _("New product"), "cancel_url": reverse("usage:products")},
-        done=lambda obj: reverse("usage:products"),
-        message=_("%(object)s was saved."),
-    )
+def _fields(form: Any, form_class: Any) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in form_class.Meta.fields}
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    product = access_object(request.user, Product, pk, action=CHANGE)
-    form = ProductForm(request.POST or None, instance=Product.objects.get(pk=pk))
-    return form_page(
-        request,
-        form,
-        lambda: services.product_update(
-            product=product,
-            expected_version=form.cleaned_data["version"] or 0,
-            fields=_fields(form, ProductForm),
-        ),
-        template="usage/object_form.html",
-        context={
-            "title": _("Edit %(name)s") % {"name": product},
-            "cancel_url": reverse("usage:products"),
-        },
-        done=lambda obj: reverse("usage:products"),
-        message=_("%(object)s was saved."),
-    )
+def _object_views(
+    model: Any, form_class: Any, name: str, list_url: str, new_title: Any
+) -> tuple[Callable[..., HttpResponse], Callable[..., HttpResponse]]:
+    """Create and edit pages of products and swing rules."""
+
+    def context(obj: Any) -> dict[str, Any]:
+        title = new_title if obj is None else _("Edit %(name)s") % {"name": obj}
+        return {"title": title, "cancel_url": reverse(list_url)}
+
+    page = FormPage("usage/object_form.html", done=to_url(list_url), created=SAVED)
+    fields = partial(_fields, form_class=form_class)
+    return page.views(model, form_class, services, name, fields=fields, context=context)
+
+
+product_create, product_edit = _object_views(
+    Product, ProductForm, "product", "usage:products", gettext_lazy("New product")
+)
 
 
 @login_required
@@ -292,44 +273,6 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     return render(request, "usage/rule_list.html", {"rules": selectors.rules()})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def rule_create(request: HttpRequest) -> HttpResponse:
-    authorize(request.user, ADD, SwingRule)
-    form = SwingRuleForm(request.POST or None)
-    return form_page(
-        request,
-        form,
-        lambda: services.rule_create(fields=_fields(form, SwingRuleForm)),
-        template="usage/object_form.html",
-        context={"title": _("New swing rule"), "cancel_url": reverse("usage:rules")},
-        done=lambda obj: reverse("usage:rules"),
-        message=_("%(object)s was saved."),
-    )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    rule = access_object(request.user, SwingRule, pk, action=CHANGE)
-    form = SwingRuleForm(request.POST or None, instance=SwingRule.objects.get(pk=pk))
-    return form_page(
-        request,
-        form,
-        lambda: services.rule_update(
-            rule=rule,
-            expected_version=form.cleaned_data["version"] or 0,
-            fields=_fields(form, SwingRuleForm),
-        ),
-        template="usage/object_form.html",
-        context={
-            "title": _("Edit %(name)s") % {"name": rule},
-            "cancel_url": reverse("usage:rules"),
-        },
-        done=lambda obj: reverse("usage:rules"),
-        message=_("%(object)s was saved."),
-    )
-
-
-def _fields(form: Any, form_class: Any) -> dict[str, Any]:
-    return {name: form.cleaned_data[name] for name in form_class.Meta.fields}
+rule_create, rule_edit = _object_views(
+    SwingRule, SwingRuleForm, "rule", "usage:rules", gettext_lazy("New swing rule")
+)

@@ -17,14 +17,16 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize, can
 from kehu.audit.selectors import history_rows
 from kehu.core.concurrency import StaleVersionError
-from kehu.core.forms import apply_model_errors
-from kehu.core.services import DeletionBlocked, object_delete
+from kehu.core.pages import FormPage, delete_page, to_detail
 from kehu.customers.models import AccountLevel
 from kehu.desk.models import BusinessCalendar, SlaPolicy, Weekday
 from kehu.desk.priority import Impact, Priority, Severity, TicketType, cell_key
 from kehu.desk.sla import engine as sla
 from kehu.desk.sla import selectors, services
 from kehu.desk.sla.forms import CalendarForm, DueForm, PolicyMatchForm, SlaPolicyForm
+
+CALENDAR_PAGE = FormPage("desk/calendar_form.html", done=to_detail("desk:calendar-detail"))
+POLICY_PAGE = FormPage("desk/sla_policy_form.html", done=to_detail("desk:sla-policy-detail"))
 
 
 @login_required
@@ -77,18 +79,13 @@ def calendar_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def calendar_create(request: HttpRequest) -> HttpResponse:
     authorize(request.user, ADD, BusinessCalendar)
     form = CalendarForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> BusinessCalendar:
         intervals, days = form.cleaned_data["schedule"]
-        try:
-            calendar = services.calendar_create(
-                fields=form.model_fields(), intervals=intervals, days=days
-            )
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-        else:
-            messages.success(request, _("%(object)s was created.") % {"object": calendar})
-            return redirect("desk:calendar-detail", calendar.pk)
-    return render(request, "desk/calendar_form.html", {"form": form, "calendar": None})
+        fields = form.model_fields()
+        return services.calendar_create(fields=fields, intervals=intervals, days=days)
+
+    return CALENDAR_PAGE(request, form, save, created=True, calendar=None)
 
 
 @login_required
@@ -98,46 +95,26 @@ def calendar_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, BusinessCalendar, pk, action=CHANGE, queryset=selectors.calendars()
     )
     form = CalendarForm(request.POST or None, instance=selectors.calendars().get(pk=pk))
-    if request.method == "POST" and form.is_valid():
+
+    def save() -> BusinessCalendar:
         intervals, days = form.cleaned_data["schedule"]
-        try:
-            calendar = services.calendar_update(
-                calendar=calendar,
-                expected_version=form.cleaned_data["version"],
-                fields=form.model_fields(),
-                intervals=intervals,
-                days=days,
-            )
-        except StaleVersionError as exc:
-            form.add_error(None, str(exc))
-            return render(
-                request, "desk/calendar_form.html", {"form": form, "calendar": calendar}, status=409
-            )
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-        else:
-            messages.success(request, _("%(object)s was saved.") % {"object": calendar})
-            return redirect("desk:calendar-detail", calendar.pk)
-    return render(request, "desk/calendar_form.html", {"form": form, "calendar": calendar})
+        return services.calendar_update(
+            calendar=calendar,
+            expected_version=form.cleaned_data["version"],
+            fields=form.model_fields(),
+            intervals=intervals,
+            days=days,
+        )
+
+    return CALENDAR_PAGE(request, form, save, calendar=calendar)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def calendar_delete(request: HttpRequest, pk: int) -> HttpResponse:
     calendar = access_object(request.user, BusinessCalendar, pk, action=DELETE)
-    if request.method == "POST":
-        try:
-            object_delete(calendar)
-        except DeletionBlocked as exc:
-            messages.error(request, str(exc))
-            return redirect("desk:calendar-detail", pk)
-        messages.success(request, _("%(object)s was deleted.") % {"object": calendar})
-        return redirect("desk:calendar-list")
-    return render(
-        request,
-        "desk/confirm_delete.html",
-        {"object": calendar, "cancel_url": reverse("desk:calendar-detail", args=[pk])},
-    )
+    back = reverse("desk:calendar-detail", args=[pk])
+    return delete_page(request, calendar, done=reverse("desk:calendar-list"), cancel_url=back)
 
 
 @login_required
@@ -253,42 +230,26 @@ def sla_policy_form(request: HttpRequest, pk: int | None = None) -> HttpResponse
     form = SlaPolicyForm(
         request.POST or None, instance=selectors.sla_policies().get(pk=pk) if pk else None
     )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.sla_policy_save(
-                policy=policy,
-                expected_version=form.cleaned_data.get("version"),
-                fields=form.model_fields(),
-                departments=list(form.cleaned_data["departments"]),
-                services=list(form.cleaned_data["services"]),
-                categories=list(form.cleaned_data["categories"]),
-                targets=form.cleaned_data["targets"],
-                escalation=form.cleaned_data["escalation"],
-            )
-        except StaleVersionError as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-        else:
-            messages.success(request, _("%(object)s was saved.") % {"object": saved})
-            return redirect("desk:sla-policy-detail", saved.pk)
-    return render(
-        request, "desk/sla_policy_form.html", {"form": form, "policy": policy}, status=status
-    )
+
+    def save() -> SlaPolicy:
+        data = form.cleaned_data
+        return services.sla_policy_save(
+            policy=policy,
+            expected_version=data.get("version"),
+            fields=form.model_fields(),
+            departments=list(data["departments"]),
+            services=list(data["services"]),
+            categories=list(data["categories"]),
+            targets=data["targets"],
+            escalation=data["escalation"],
+        )
+
+    return POLICY_PAGE(request, form, save, policy=policy)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def sla_policy_delete(request: HttpRequest, pk: int) -> HttpResponse:
     policy = access_object(request.user, SlaPolicy, pk, action=DELETE)
-    if request.method == "POST":
-        object_delete(policy)
-        messages.success(request, _("%(object)s was deleted.") % {"object": policy})
-        return redirect("desk:sla-policy-list")
-    return render(
-        request,
-        "desk/confirm_delete.html",
-        {"object": policy, "cancel_url": reverse("desk:sla-policy-detail", args=[pk])},
-    )
+    back = reverse("desk:sla-policy-detail", args=[pk])
+    return delete_page(request, policy, done=reverse("desk:sla-policy-list"), cancel_url=back)

@@ -24,8 +24,8 @@ from kehu.access.permissions import (
     require_staff,
 )
 from kehu.audit.selectors import history_rows
-from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
+from kehu.core.pages import try_save
 from kehu.desk.models import Attachment, Ticket, Transfer
 from kehu.desk.rules import may_direct, sees_internal, visible_messages, visible_tickets
 from kehu.desk.sla import badges as sla_badges
@@ -153,27 +153,23 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **forms: Any) -> dict[
 def ticket_update(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = access_object(request.user, Ticket, pk, action=CHANGE, queryset=_ticket_queryset())
     form = TicketUpdateForm(request.POST, ticket=ticket)
-    status = 200
+    status = 400
     if form.is_valid():
-        try:
-            ticket_changes.update_ticket(
+
+        def save() -> Any:
+            return ticket_changes.update_ticket(
                 ticket,
                 actor=request.user,
                 expected_version=form.cleaned_data["version"],
                 changes=form.changes(),
                 tags=form.cleaned_data["tags"],
             )
-        except StaleVersionError as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-            status = 400
-        else:
+
+        refused = try_save(form, save, invalid=400)
+        if refused is None:
             messages.success(request, _("%(object)s was saved.") % {"object": ticket.reference})
             return redirect("desk:ticket-detail", ticket.pk)
-    else:
-        status = 400
+        status = refused
     return render(
         request,
         "desk/ticket_detail.html",
