@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.access.permissions import ADD, CHANGE, DELETE, VIEW, access_object, authorize, can
-from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors
+from kehu.core.pages import try_save
 from kehu.core.services import DeletionBlocked, object_create, object_delete, object_update
 from kehu.desk.models import Category, CustomField, DeskSettings
 from kehu.desk.tickets.assignment import desk_settings
@@ -68,69 +68,53 @@ def department_setup(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         authorize(request.user, CHANGE, settings_row)
         form = DeskSettingsForm(request.POST, instance=DeskSettings.objects.get(pk=settings_row.pk))
+        status = 200
         if form.is_valid():
-            try:
-                object_update(
-                    settings_row,
-                    expected_version=form.cleaned_data["version"],
-                    changes={f: form.cleaned_data[f] for f in DeskSettingsForm.Meta.fields},
-                )
-            except StaleVersionError as exc:
-                form.add_error(None, str(exc))
-                return render(
-                    request,
-                    "desk/department_setup.html",
-                    _context(request, department, settings_form=form),
-                    status=409,
-                )
-            except ValidationError as exc:
-                apply_model_errors(form, exc)
-            else:
+
+            def save() -> Any:
+                changes = {f: form.cleaned_data[f] for f in DeskSettingsForm.Meta.fields}
+                version = form.cleaned_data["version"]
+                return object_update(settings_row, expected_version=version, changes=changes)
+
+            refused = try_save(form, save)
+            if refused is None:
                 messages.success(request, _("%(object)s was saved.") % {"object": department})
                 return redirect("desk:department-setup", department.pk)
-        return render(
-            request, "desk/department_setup.html", _context(request, department, settings_form=form)
-        )
+            status = refused
+        context = _context(request, department, settings_form=form)
+        return render(request, "desk/department_setup.html", context, status=status)
     return render(request, "desk/department_setup.html", _context(request, department))
+
+
+def _add_row(request: HttpRequest, pk: int, model: Any, form_class: Any, name: str) -> HttpResponse:
+    """Add a category or custom field to a department (its leads), shown again if refused."""
+    department = access_object(request.user, Department, pk)
+    if model is Category:
+        authorize(request.user, ADD, model(department=department))
+    if not can(request.user, CHANGE, model(department=department)):
+        return HttpResponse(status=403)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            object_create(model, department=department, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_model_errors(form, exc)
+        else:
+            return redirect("desk:department-setup", department.pk)
+    context = _context(request, department, **{name: form})
+    return render(request, "desk/department_setup.html", context)
 
 
 @login_required
 @require_POST
 def category_add(request: HttpRequest, pk: int) -> HttpResponse:
-    department = access_object(request.user, Department, pk)
-    authorize(request.user, ADD, Category(department=department))
-    if not can(request.user, CHANGE, Category(department=department)):
-        return HttpResponse(status=403)
-    form = CategoryForm(request.POST)
-    if form.is_valid():
-        try:
-            object_create(Category, department=department, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-        else:
-            return redirect("desk:department-setup", department.pk)
-    return render(
-        request, "desk/department_setup.html", _context(request, department, category_form=form)
-    )
+    return _add_row(request, pk, Category, CategoryForm, "category_form")
 
 
 @login_required
 @require_POST
 def field_add(request: HttpRequest, pk: int) -> HttpResponse:
-    department = access_object(request.user, Department, pk)
-    if not can(request.user, CHANGE, CustomField(department=department)):
-        return HttpResponse(status=403)
-    form = CustomFieldForm(request.POST)
-    if form.is_valid():
-        try:
-            object_create(CustomField, department=department, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_model_errors(form, exc)
-        else:
-            return redirect("desk:department-setup", department.pk)
-    return render(
-        request, "desk/department_setup.html", _context(request, department, field_form=form)
-    )
+    return _add_row(request, pk, CustomField, CustomFieldForm, "field_form")
 
 
 @login_required
