@@ -8,6 +8,7 @@
   message), around ``kehu.core.forms.form_page`` (409 on a stale version, errors on the form).
 - ``try_save``: a save whose refusal shows on the form (409 for a stale version).
 - ``delete_page``: ask, then delete.
+- ``said_action``: a small POST action whose outcome is only said in a message.
 - ``object_action``: a POST-only action on an object's page (a status change, a link, a note):
   authorised, validated, 409/422 shown on the object's page, else a message and a redirect.
 """
@@ -248,6 +249,31 @@ def delete_page(request: HttpRequest, obj: Model, *, done: str, cancel_url: str)
 
 
 # --- actions on an object's page ---------------------------------------------------------------
+
+
+def said_action(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    run: Callable[[dict[str, Any]], Any],
+    *,
+    done: str,
+    invalid: str,
+    success: str | None = None,
+) -> HttpResponse:
+    """A small POST action whose outcome is said in a message, then back to ``done``:
+    ``run(cleaned_data)``, and ``success``; a refusal's reasons, or ``invalid`` for a form that
+    does not validate, as an error."""
+    if form.is_valid():
+        try:
+            run(form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            if success is not None:
+                messages.success(request, success)
+    else:
+        messages.error(request, invalid)
+    return redirect(done)
 
 
 def object_action(

@@ -5,18 +5,22 @@ Requesters see their tickets with public replies only; internal notes never reac
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kehu.access.models import Role
 from kehu.access.permissions import VIEW, access_object, roles_of
 from kehu.core.forms import apply_model_errors
+from kehu.core.pages import said_action
 from kehu.customers.rules import portal_contact
 from kehu.desk.models import Channel, Message, Status, Ticket
 from kehu.desk.rules import can_reply_as_requester, visible_tickets
@@ -127,23 +131,25 @@ def reply(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_reply_as_requester(request.user, ticket):
         raise PermissionDenied
     form = RequesterReplyForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            ticket_changes.add_message(
-                ticket,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                from_requester=True,
-                author_name=ticket.requester_name,
-                attachments=form.cleaned_data["attachments"],
-            )
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Your reply was sent."))
-    else:
-        messages.error(request, _("Write a reply first."))
-    return redirect("portal:ticket-detail", ticket.pk)
+
+    def run(data: dict[str, Any]) -> Any:
+        return ticket_changes.add_message(
+            ticket,
+            actor=request.user,
+            body=data["body"],
+            from_requester=True,
+            author_name=ticket.requester_name,
+            attachments=data["attachments"],
+        )
+
+    return said_action(
+        request,
+        form,
+        run,
+        done=reverse("portal:ticket-detail", args=[ticket.pk]),
+        invalid=_("Write a reply first."),
+        success=_("Your reply was sent."),
+    )
 
 
 @login_required

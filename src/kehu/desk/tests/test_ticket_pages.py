@@ -322,3 +322,31 @@ def test_ticket_page_links_the_complaint_record_and_major_incidents(world, desk)
     page = client_for(world.agent).get(f"/desk/tickets/{ticket.pk}/").content.decode()
     assert f"/feedback/complaints/{ticket.pk}/" in page
     assert f"/incidents/{incident.pk}/" in page and "全网登录故障" in page
+
+
+def test_the_receiving_department_disputes_a_direction_on_the_ticket_page(world, desk):
+    from kehu.access.models import Role
+    from kehu.conftest import make_user
+    from kehu.desk.models import Dispute
+
+    ticket = f.ticket(world.aftersales, contact_=desk["own"])
+    advocate = make_user("advocate", (Role.AFTER_SALES, None))
+    record = tickets.transfer(
+        ticket, actor=advocate, to_department=world.support, reason="支持部最快", directed=True
+    )
+    supporter = make_user("supporter", (Role.EMPLOYEE, None))
+    EmployeeFactory(user=supporter, department=world.support)
+    client = client_for(supporter)
+    url = f"/desk/transfers/{record.pk}/dispute/"
+
+    blank = client.post(url, {"reason": ""}, follow=True)
+    assert blank.redirect_chain[-1][0] == f"/desk/tickets/{ticket.pk}/"
+    assert "Say why the direction was wrong." in blank.content.decode()
+    early = client.post(url, {"reason": "不归我们"}, follow=True)
+    assert "Work the ticket first" in early.content.decode()
+    assert not Dispute.objects.exists()
+
+    tickets.add_message(ticket, actor=supporter, body="我们先看一下")
+    filed = client.post(url, {"reason": "不归我们"}, follow=True)
+    assert "The dispute was filed." in filed.content.decode()
+    assert Dispute.objects.filter(transfer=record).count() == 1

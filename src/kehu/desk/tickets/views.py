@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -25,7 +26,7 @@ from kehu.access.permissions import (
 )
 from kehu.audit.selectors import history_rows
 from kehu.core.forms import apply_model_errors
-from kehu.core.pages import try_save
+from kehu.core.pages import said_action, try_save
 from kehu.desk.models import Attachment, Ticket, Transfer
 from kehu.desk.rules import may_direct, sees_internal, visible_messages, visible_tickets
 from kehu.desk.sla import badges as sla_badges
@@ -241,17 +242,18 @@ def transfer_dispute(request: HttpRequest, pk: int) -> HttpResponse:
     record = Transfer.objects.select_related("ticket").filter(pk=pk).first()
     if record is None or not can(request.user, VIEW, record.ticket):
         raise Http404
-    form = DisputeForm(request.POST)
-    if form.is_valid():
-        try:
-            assignment.file_dispute(record, actor=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The dispute was filed."))
-    else:
-        messages.error(request, _("Say why the direction was wrong."))
-    return redirect("desk:ticket-detail", record.ticket_id)
+
+    def run(data: dict[str, Any]) -> Any:
+        return assignment.file_dispute(record, actor=request.user, reason=data["reason"])
+
+    return said_action(
+        request,
+        DisputeForm(request.POST),
+        run,
+        done=reverse("desk:ticket-detail", args=[record.ticket_id]),
+        invalid=_("Say why the direction was wrong."),
+        success=_("The dispute was filed."),
+    )
 
 
 @login_required
