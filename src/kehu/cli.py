@@ -241,12 +241,23 @@ def scheduler(
     _setup_django()
     import time
 
+    from django.db import DatabaseError, close_old_connections
+
     from kehu.core.schedule import periodic_tasks
+    from kehu.ops import heartbeat
+    from kehu.ops.models import Heartbeat
 
     tasks = periodic_tasks()
     while True:
-        for periodic in tasks:
-            periodic.enqueue()
+        close_old_connections()  # a connection the database dropped is opened again
+        try:
+            heartbeat.beat(Heartbeat.Kind.SCHEDULER)
+            for periodic in tasks:
+                periodic.enqueue()
+        except DatabaseError as error:  # the database restarts: try again on the next pass
+            if once:
+                raise
+            console.print(f"[red]Pass skipped, the database did not answer: {error}[/red]")
         if once:
             return
         time.sleep(every)
@@ -268,6 +279,12 @@ def serve(
 
     _call("collectstatic", "--no-input", "--verbosity", "0")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    if settings.KEHU_METRICS and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each gunicorn worker writes its request samples here; a scrape adds them all up.
+        import tempfile
+
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kehu-metrics-")
+    access_log = [] if settings.KEHU_LOG_FORMAT == "json" else ["--access-logfile", "-"]
     children = []
     if with_worker:
         for command in ("worker", "scheduler"):
@@ -282,8 +299,7 @@ def serve(
             f"{host}:{port}",
             "--workers",
             str(workers),
-            "--access-logfile",
-            "-",
+            *access_log,  # JSON logs: the request line comes from Kehu's own middleware
             "--forwarded-allow-ips",
             "127.0.0.1",
         ],
@@ -324,6 +340,24 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     )
     console.print("Other demo users: lead, agent, employee, auditor, customer (same password).")
     serve(host=host, port=port, workers=2, with_worker=True)
+
+
+@app.command()
+def check(
+    deploy: Annotated[
+        bool, typer.Option(help="Also check every setting a production installation needs")
+    ] = False,
+) -> None:
+    """Check the installation; with --deploy, report every production setting left unset."""
+    _setup_django()
+    from django.core.management.base import SystemCheckError
+
+    args = ["check", "--deploy"] if deploy else ["check"]
+    try:
+        _call(*args, "--fail-level", "ERROR")
+    except SystemCheckError as error:
+        console.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(1) from error
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
