@@ -342,6 +342,52 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     serve(host=host, port=port, workers=2, with_worker=True)
 
 
+@app.command(name="backup")
+def backup_command(
+    output: Annotated[Path, typer.Option(help="Directory the archive is written to")] = Path(
+        "backups"
+    ),
+    keep: Annotated[
+        int, typer.Option(help="Keep only the newest N archives in that directory (0: all)", min=0)
+    ] = 0,
+) -> None:
+    """Write one archive of the database and the attachments (safe while Kehu runs)."""
+    _setup_django()
+    from kehu.ops.backup import BackupError, backup, prune
+
+    try:
+        path = backup(output.resolve())
+    except BackupError as error:
+        console.print(f"[red]No backup written: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from error
+    console.print(f"Backup written: {path} ({path.stat().st_size:,} bytes)", highlight=False)
+    for old in prune(output.resolve(), keep):
+        console.print(f"Removed the older backup {old.name}", highlight=False)
+
+
+@app.command(name="restore")
+def restore_command(
+    archive: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    force: Annotated[
+        bool, typer.Option(help="Replace a database and attachments that already hold data")
+    ] = False,
+) -> None:
+    """Bring a backup archive into this installation (a fresh one, unless --force)."""
+    _setup_django()
+    from kehu.ops.backup import BackupError, restore
+
+    try:
+        result = restore(archive, force=force)
+    except BackupError as error:
+        console.print(f"[red]Nothing restored: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from error
+    console.print(
+        f"Restored the backup of {result.created_at}: {result.tables} tables, "
+        f"{result.files} attachment files. Run `kehu migrate` if this Kehu is newer.",
+        highlight=False,
+    )
+
+
 @app.command()
 def check(
     deploy: Annotated[
