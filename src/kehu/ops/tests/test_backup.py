@@ -43,7 +43,7 @@ def every_row() -> dict[str, list[tuple]]:
     rows = {}
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
             rows[table] = sorted(
                 (tuple(_value(v) for v in row) for row in cursor.fetchall()), key=repr
             )
@@ -71,7 +71,8 @@ def test_round_trip_restores_every_row_and_every_file(tmp_path, attachment_root)
     rows, files = every_row(), every_file(attachment_root)
     assert len(files) == 2
     archive = backup.backup(tmp_path / "backups")
-    manifest = json.loads(tarfile.open(archive).extractfile(backup.MANIFEST).read())
+    with tarfile.open(archive) as opened:
+        manifest = json.loads(opened.extractfile(backup.MANIFEST).read())
     assert manifest["database"]["vendor"] == connection.vendor
     assert {f["path"] for f in manifest["files"]} == set(files)
 
@@ -93,7 +94,7 @@ def test_restore_refuses_a_database_in_use_unless_forced(tmp_path, attachment_ro
     archive = backup.backup(tmp_path)
     rows = every_row()
     make_user("came-later")
-    with pytest.raises(backup.BackupError, match="already holds data .* pass --force"):
+    with pytest.raises(backup.BackupError, match=r"already holds data .* pass --force"):
         backup.restore(archive)
     assert connection.introspection.table_names()  # nothing was dropped
     from kehu.access.models import User
