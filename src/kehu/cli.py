@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -212,6 +213,31 @@ def mail_ingest(
         print(json.dumps({"messages": len(messages), "outcomes": dict(outcomes)}))
     else:
         print(json.dumps(ingest.summary(records[0]), ensure_ascii=False))
+
+
+@app.command()
+def lmtp(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (LMTP's own is 24)")] = 8024,
+) -> None:
+    """Receive mail from an MTA over LMTP (Postfix: lmtp:inet:HOST:PORT) into the mailboxes.
+
+    Concurrent deliveries are stored together in one transaction; each message is acknowledged
+    only once it is committed; while the database is unavailable the MTA is told to retry (451).
+    """
+    _setup_django()
+    import asyncio
+
+    from kehu.ops.lmtp import Listener
+
+    listener = Listener(host, port)
+
+    def ready() -> None:
+        console.print(f"Kehu LMTP listening on {host}:{listener.port}", highlight=False)
+
+    signal.signal(signal.SIGTERM, lambda *_args: listener.stop())
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(listener.serve(ready))
 
 
 @app.command()

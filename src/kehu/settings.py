@@ -274,6 +274,9 @@ KEHU_ATTACHMENT_TYPES = env_list(
     ],
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# `kehu lmtp` refuses larger messages (552 5.3.4); the MTA's own limit should not be larger.
+KEHU_LMTP_MAX_BYTES = env_int("KEHU_LMTP_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+KEHU_LMTP_HOSTNAME = env_str("KEHU_LMTP_HOSTNAME", "")
 # Received messages larger than this are kept as files in the attachment storage.
 KEHU_MAIL_RAW_FILE_BYTES = env_int("KEHU_MAIL_RAW_FILE_BYTES", 1024 * 1024, minimum=1)
 
