@@ -428,7 +428,7 @@ def check(
     try:
         _call(*args, "--fail-level", "ERROR")
     except SystemCheckError as error:
-        console.print(str(error), markup=False, highlight=False)
+        typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
 
 
