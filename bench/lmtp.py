@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import mail as mail_bench  # noqa: E402  (bench/mail.py: database and message generation)
+import mail as mail_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 
