@@ -1,13 +1,13 @@
 """Benchmark: ``kehu lmtp`` — messages per second an MTA can deliver over LMTP.
 
-    .venv/bin/python bench/lmtp.py                        # SQLite, 2,000 messages, 8 connections
+    .venv/bin/python bench/lmtp.py                        # SQLite, 2,000 messages, 20 connections
     .venv/bin/python bench/lmtp.py --database postgres
     .venv/bin/python bench/lmtp.py --messages 500 --connections 4
 
 Same data as ``bench/mail.py`` (its database and mailbox set-up, 1,000 contacts, the same mix of
 new requests, replies, unknown senders, auto-replies, bulk mail and bounces; it reuses that
 script's PostgreSQL database name ``kehu_bench_mail``). ``kehu lmtp`` runs as its own process;
-``--connections`` client threads each open one LMTP session (Python's ``smtplib.LMTP``, as an
+``--connections`` (20, Postfix's default concurrency) client threads each open one LMTP session (Python's ``smtplib.LMTP``, as an
 MTA keeps its connections open) and deliver their share of the messages one after another, each
 waiting for its 250 as an MTA does. The rate is messages acknowledged per second of wall time.
 """
@@ -22,6 +22,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time as clock
 from datetime import UTC, datetime
@@ -37,7 +38,13 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=20, help="Postfix's default is 20")
+    parser.add_argument(
+        "--compare-mbox",
+        action="store_true",
+        help="first pipe as many other messages as one mbox (kehu mail-ingest --mbox, 100 per "
+        "transaction): the same machine's batch rate, for comparison on a busy machine",
+    )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--data-dir", default="/tmp/kehu-bench-lmtp")
     return parser.parse_args()
@@ -84,6 +91,14 @@ def main() -> None:
     contacts = mail_bench.setup_desk()
     messages = [crlf(m) for m in mail_bench.generate(args.messages, contacts, 4, "l")]
     connection.close()
+    mbox = None
+    if args.compare_mbox:
+        with tempfile.TemporaryDirectory() as scratch:
+            others = mail_bench.generate(args.messages, contacts, 5, "c")
+            mbox = mail_bench.measure_mbox(others, env, Path(scratch))
+        print(f"mbox: {mbox}", flush=True)
+    before = InboundMail.objects.count()
+    connection.close()
 
     port = free_port()
     server = subprocess.Popen(
@@ -113,7 +128,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=60)
-    stored = InboundMail.objects.count()
+    stored = InboundMail.objects.count() - before
     results = {
         "date": f"{datetime.now(UTC):%Y-%m-%d}",
         "database": args.database,
@@ -125,7 +140,10 @@ def main() -> None:
         "per_s": round(len(messages) / seconds, 1),
         "refused": len(refused),
         "stored": stored,
+        "load_average": [round(n, 1) for n in os.getloadavg()],
     }
+    if mbox is not None:
+        results["mbox_per_s"] = mbox["per_s"]
     print(json.dumps(results, indent=2))
     if refused or stored != len(messages):
         raise SystemExit(f"{len(refused)} refused, {stored} of {len(messages)} stored")

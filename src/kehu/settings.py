@@ -337,5 +337,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "mail.log": {"level": "WARNING"},  # aiosmtpd (kehu lmtp): every command at INFO
+    },
 }
