@@ -30,7 +30,14 @@ from typing import Any
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import Envelope, Session
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection, connections
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    connections,
+)
 
 from kehu.mail import ingest, parsing
 from kehu.mail.models import InboundMail, Mailbox
@@ -58,13 +65,16 @@ class Stats:
 
 
 def _on_db_thread(function: Callable[..., Any], *args: Any) -> Any:
-    """Run ``function`` on a database thread with a usable connection."""
-    close_old_connections()  # a connection broken by a database restart is replaced
+    """Run ``function`` on a database thread; once more on a fresh connection if the one it
+    had was lost (a database restart, an idle connection closed by the server). A batch is one
+    transaction, so running it again is safe: if the first commit did land, the messages'
+    ``dedupe_key`` finds their records."""
+    close_old_connections()  # a connection marked broken by an earlier error is replaced
     try:
         return function(*args)
-    finally:
-        if connection.errors_occurred or not connection.is_usable():
-            connection.close()
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return function(*args)
 
 
 class Committer:

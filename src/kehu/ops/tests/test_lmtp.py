@@ -12,7 +12,7 @@ from email.policy import SMTP
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 from kehu.conftest import DepartmentFactory
 from kehu.mail.models import InboundMail, Mailbox
@@ -213,3 +213,18 @@ def test_a_malformed_message_is_answered_and_kept(listener):
     assert record.outcome in ("held", "rejected", "auto_reply")
     assert record.ticket is None
     assert bytes(record.raw_bytes())
+
+
+def test_a_database_restart_between_deliveries_loses_nothing(listener):
+    """The server drops every session (as a restart does): the next delivery is stored on a
+    new connection, the MTA sees no error."""
+    if connection.vendor != "postgresql":
+        pytest.skip("terminating the server's sessions is a PostgreSQL test")
+    assert send(listener.port, message(1)) == {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    assert send(listener.port, message(2)) == {}
+    assert InboundMail.objects.count() == 2
