@@ -21,6 +21,7 @@ from kehu.core.logs import JsonFormatter
 from kehu.mail.models import Mailbox
 from kehu.notify.models import EmailState, Event, Notification
 from kehu.ops import heartbeat, metrics, tasks
+from kehu.ops.queue import queue_states
 from kehu.ops.models import Heartbeat
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -248,3 +249,26 @@ def test_json_request_log(settings, caplog):
         Client().get("/healthz")
     (record,) = [r for r in caplog.records if r.name == "kehu.request"]
     assert (record.route, record.status, record.method) == ("healthz", 200, "GET")
+
+
+def test_queue_depth_and_age_of_the_redis_backend(settings):
+    import redis
+    from django_rq import get_queue
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": url, "DEFAULT_TIMEOUT": 60}}
+    queue = get_queue("default", autocommit=True)  # not held until a commit the test never makes
+    queue.empty()
+    try:
+        queue.enqueue("kehu.ops.heartbeat.prune")
+        queue.enqueue("kehu.ops.heartbeat.prune")
+        (state,) = queue_states()
+        assert (state.queue, state.depth) == ("default", 2)
+        assert state.oldest_age >= 0
+    finally:
+        queue.empty()
