@@ -21,8 +21,8 @@ from kehu.core.logs import JsonFormatter
 from kehu.mail.models import Mailbox
 from kehu.notify.models import EmailState, Event, Notification
 from kehu.ops import heartbeat, metrics, tasks
-from kehu.ops.queue import queue_states
 from kehu.ops.models import Heartbeat
+from kehu.ops.queue import queue_states
 
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 pytestmark = pytest.mark.django_db
