@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -61,7 +62,8 @@ class Stats:
     batches: int = 0
     messages: int = 0
     failed_batches: int = 0
-    batch_sizes: list[int] = field(default_factory=list)
+    # The sizes of the latest batches (a long-running listener keeps only the last 1,000).
+    batch_sizes: deque[int] = field(default_factory=lambda: deque(maxlen=1000))
 
 
 def _on_db_thread(function: Callable[..., Any], *args: Any) -> Any:

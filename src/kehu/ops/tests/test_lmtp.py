@@ -125,7 +125,7 @@ def test_concurrent_deliveries_are_committed_in_one_transaction(listener):
     for thread in [first, *others]:
         thread.join()
     assert replies == [{}] * 6
-    assert committer.stats.batch_sizes == [1, 5]
+    assert list(committer.stats.batch_sizes) == [1, 5]
     assert InboundMail.objects.count() == 6
 
 
