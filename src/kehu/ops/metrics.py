@@ -4,7 +4,8 @@ Several gunicorn workers answer requests, and a scrape reaches one of them, so t
 numbers are kept apart:
 
 * **Per-request numbers** (request latency by route) live in each worker process. With
-  ``PROMETHEUS_MULTIPROC_DIR`` set (``kehu serve`` sets it to a fresh directory), every process
+  ``PROMETHEUS_MULTIPROC_DIR`` set (``kehu serve`` sets it to a fresh directory when
+  ``KEHU_METRICS`` is on), every process
   writes its samples to memory-mapped files there and a scrape adds up all of them
   (prometheus-client's multiprocess mode); without it (one process) the process's own registry
   is read.
