@@ -305,11 +305,12 @@ def serve(
 
     _call("collectstatic", "--no-input", "--verbosity", "0")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    metrics_dir = ""
     if settings.KEHU_METRICS and not env.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each gunicorn worker writes its request samples here; a scrape adds them all up.
         import tempfile
 
-        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kehu-metrics-")
+        metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kehu-metrics-")
     access_log = [] if settings.KEHU_LOG_FORMAT == "json" else ["--access-logfile", "-"]
     children = []
     if with_worker:
@@ -347,6 +348,10 @@ def serve(
         stop()
         for child in children:
             child.wait(timeout=30)
+        if metrics_dir:  # the samples of this run's processes go with them
+            import shutil
+
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()
