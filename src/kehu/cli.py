@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -215,6 +216,31 @@ def mail_ingest(
 
 
 @app.command()
+def lmtp(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (LMTP's own is 24)")] = 8024,
+) -> None:
+    """Receive mail from an MTA over LMTP (Postfix: lmtp:inet:HOST:PORT) into the mailboxes.
+
+    Concurrent deliveries are stored together in one transaction; each message is acknowledged
+    only once it is committed; while the database is unavailable the MTA is told to retry (451).
+    """
+    _setup_django()
+    import asyncio
+
+    from kehu.ops.lmtp import Listener
+
+    listener = Listener(host, port)
+
+    def ready() -> None:
+        console.print(f"Kehu LMTP listening on {host}:{listener.port}", highlight=False)
+
+    signal.signal(signal.SIGTERM, lambda *_args: listener.stop())
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(listener.serve(ready))
+
+
+@app.command()
 def worker() -> None:
     """Run the background task worker (database queue, or Redis with KEHU_TASK_BACKEND=redis)."""
     _setup_django()
@@ -241,12 +267,23 @@ def scheduler(
     _setup_django()
     import time
 
+    from django.db import DatabaseError, close_old_connections
+
     from kehu.core.schedule import periodic_tasks
+    from kehu.ops import heartbeat
+    from kehu.ops.models import Heartbeat
 
     tasks = periodic_tasks()
     while True:
-        for periodic in tasks:
-            periodic.enqueue()
+        close_old_connections()  # a connection the database dropped is opened again
+        try:
+            heartbeat.beat(Heartbeat.Kind.SCHEDULER)
+            for periodic in tasks:
+                periodic.enqueue()
+        except DatabaseError as error:  # the database restarts: try again on the next pass
+            if once:
+                raise
+            console.print(f"[red]Pass skipped, the database did not answer: {error}[/red]")
         if once:
             return
         time.sleep(every)
@@ -268,6 +305,13 @@ def serve(
 
     _call("collectstatic", "--no-input", "--verbosity", "0")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE}
+    metrics_dir = ""
+    if settings.KEHU_METRICS and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each gunicorn worker writes its request samples here; a scrape adds them all up.
+        import tempfile
+
+        metrics_dir = env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kehu-metrics-")
+    access_log = [] if settings.KEHU_LOG_FORMAT == "json" else ["--access-logfile", "-"]
     children = []
     if with_worker:
         for command in ("worker", "scheduler"):
@@ -282,8 +326,7 @@ def serve(
             f"{host}:{port}",
             "--workers",
             str(workers),
-            "--access-logfile",
-            "-",
+            *access_log,  # JSON logs: the request line comes from Kehu's own middleware
             "--forwarded-allow-ips",
             "127.0.0.1",
         ],
@@ -305,6 +348,10 @@ def serve(
         stop()
         for child in children:
             child.wait(timeout=30)
+        if metrics_dir:  # the samples of this run's processes go with them
+            import shutil
+
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()
@@ -324,6 +371,70 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     )
     console.print("Other demo users: lead, agent, employee, auditor, customer (same password).")
     serve(host=host, port=port, workers=2, with_worker=True)
+
+
+@app.command(name="backup")
+def backup_command(
+    output: Annotated[Path, typer.Option(help="Directory the archive is written to")] = Path(
+        "backups"
+    ),
+    keep: Annotated[
+        int, typer.Option(help="Keep only the newest N archives in that directory (0: all)", min=0)
+    ] = 0,
+) -> None:
+    """Write one archive of the database and the attachments (safe while Kehu runs)."""
+    _setup_django()
+    from kehu.ops.backup import BackupError, backup, prune
+
+    try:
+        path = backup(output.resolve())
+    except BackupError as error:
+        console.print(f"[red]No backup written: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from error
+    console.print(f"Backup written: {path} ({path.stat().st_size:,} bytes)", highlight=False)
+    for old in prune(output.resolve(), keep):
+        console.print(f"Removed the older backup {old.name}", highlight=False)
+
+
+@app.command(name="restore")
+def restore_command(
+    archive: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    force: Annotated[
+        bool, typer.Option(help="Replace a database and attachments that already hold data")
+    ] = False,
+) -> None:
+    """Bring a backup archive into this installation (a fresh one, unless --force)."""
+    _setup_django()
+    from kehu.ops.backup import BackupError, restore
+
+    try:
+        result = restore(archive, force=force)
+    except BackupError as error:
+        console.print(f"[red]Nothing restored: {error}[/red]", highlight=False)
+        raise typer.Exit(1) from error
+    console.print(
+        f"Restored the backup of {result.created_at}: {result.tables} tables, "
+        f"{result.files} attachment files. Run `kehu migrate` if this Kehu is newer.",
+        highlight=False,
+    )
+
+
+@app.command()
+def check(
+    deploy: Annotated[
+        bool, typer.Option(help="Also check every setting a production installation needs")
+    ] = False,
+) -> None:
+    """Check the installation; with --deploy, report every production setting left unset."""
+    _setup_django()
+    from django.core.management.base import SystemCheckError
+
+    args = ["check", "--deploy"] if deploy else ["check"]
+    try:
+        _call(*args, "--fail-level", "ERROR")
+    except SystemCheckError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -31,6 +31,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# `kehu check --deploy` asks for the explicit settings a multi-machine installation needs.
+KEHU_SECRET_KEY_GENERATED = not (os.environ.get("SECRET_KEY") or os.environ.get("SECRET_KEY_FILE"))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -63,9 +65,11 @@ INSTALLED_APPS = [
     "kehu.segments",
     "kehu.compass",
     "kehu.relations",
+    "kehu.ops",
 ]
 
 MIDDLEWARE = [
+    "kehu.ops.metrics.RequestMetricsMiddleware",  # outermost: times the whole answer
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -193,6 +197,7 @@ API_RATE_USER = env_str("KEHU_API_RATE_USER", "1200/m")
 
 # --- Links in mail (surveys, notifications) point here; `kehu up/serve --port` sets the default.
 KEHU_BASE_URL = env_str("KEHU_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+KEHU_BASE_URL_SET = bool(os.environ.get("KEHU_BASE_URL") or os.environ.get("KEHU_BASE_URL_FILE"))
 KEHU_SURVEY_DAYS = env_int("KEHU_SURVEY_DAYS", 14, minimum=1)
 # Relationships: days without an interaction after which a key person is a coverage gap.
 KEHU_RELATIONS_QUIET_DAYS = env_int("KEHU_RELATIONS_QUIET_DAYS", 60, minimum=1)
@@ -238,6 +243,7 @@ STORAGES = {
 MEDIA_ROOT = DATA_DIR / "media"
 # Ticket attachments: outside any served directory; each download is permission-checked.
 KEHU_ATTACHMENT_ROOT = Path(os.environ.get("KEHU_ATTACHMENT_ROOT", DATA_DIR / "attachments"))
+KEHU_ATTACHMENT_ROOT_SET = bool(os.environ.get("KEHU_ATTACHMENT_ROOT"))
 KEHU_ATTACHMENT_MAX_BYTES = env_int("KEHU_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 KEHU_ATTACHMENT_TYPES = env_list(
     "KEHU_ATTACHMENT_TYPES",
@@ -268,6 +274,9 @@ KEHU_ATTACHMENT_TYPES = env_list(
     ],
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# `kehu lmtp` refuses larger messages (552 5.3.4); the MTA's own limit should not be larger.
+KEHU_LMTP_MAX_BYTES = env_int("KEHU_LMTP_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+KEHU_LMTP_HOSTNAME = env_str("KEHU_LMTP_HOSTNAME", "")
 # Received messages larger than this are kept as files in the attachment storage.
 KEHU_MAIL_RAW_FILE_BYTES = env_int("KEHU_MAIL_RAW_FILE_BYTES", 1024 * 1024, minimum=1)
 
@@ -302,10 +311,34 @@ WEBHOOK_ALLOWED_NETWORKS = _networks("KEHU_WEBHOOK_ALLOWED_NETWORKS")
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 
+# --- Operations: health check, metrics, logs (docs/operations.md) ---------------------------
+# /healthz says "degraded" (still 200) when a worker or scheduler is silent, the task queue lags
+# or a mailbox is not polled for longer than these (seconds).
+KEHU_HEALTH_HEARTBEAT_MAX_AGE = env_int("KEHU_HEALTH_HEARTBEAT_MAX_AGE", 300, minimum=60)
+KEHU_HEALTH_QUEUE_LAG_MAX = env_int("KEHU_HEALTH_QUEUE_LAG_MAX", 300, minimum=1)
+KEHU_HEALTH_MAIL_POLL_MAX_AGE = env_int("KEHU_HEALTH_MAIL_POLL_MAX_AGE", 900, minimum=60)
+# Prometheus metrics at /metrics: off unless enabled; then only with the bearer token or from an
+# allowed network.
+KEHU_METRICS = env_bool("KEHU_METRICS", False)
+KEHU_METRICS_TOKEN = env_str("KEHU_METRICS_TOKEN", "")
+KEHU_METRICS_ALLOWED_NETWORKS = _networks("KEHU_METRICS_ALLOWED_NETWORKS")
+KEHU_LOG_FORMAT = env_str("KEHU_LOG_FORMAT", "text")
+if KEHU_LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"KEHU_LOG_FORMAT={KEHU_LOG_FORMAT!r}: use 'text' or 'json'.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "kehu.core.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if KEHU_LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "mail.log": {"level": "WARNING"},  # aiosmtpd (kehu lmtp): every command at INFO
+    },
 }

@@ -4,11 +4,13 @@ from kehu.access.urls import auth_urlpatterns
 from kehu.api import api
 from kehu.core import views as core_views
 from kehu.feedback.urls import survey_urlpatterns
+from kehu.ops import views as ops_views
 
 urlpatterns = [
     path("", core_views.dashboard, name="dashboard"),
     path("i18n/language/", core_views.set_language, name="set-language"),
-    path("healthz", core_views.health, name="health"),
+    path("healthz", ops_views.health, name="health"),
+    path("metrics", ops_views.metrics, name="metrics"),
     path("accounts/", include(auth_urlpatterns)),
     path("accounts/", include("kehu.access.urls")),
     path("org/", include("kehu.org.urls")),

@@ -16,6 +16,7 @@ PERIODIC_TASKS = [
     "kehu.mail.tasks.run_mail",
     "kehu.notify.tasks.run_delivery",
     "kehu.relations.tasks.run_coverage_check",
+    "kehu.ops.tasks.beat",
     "kehu.segments.tasks.run_segment_rules",
     "kehu.usage.tasks.run_swing_detection",
 ]

@@ -1,10 +1,10 @@
-"""Pages that belong to no domain: the dashboard, the language switch and the health check."""
+"""Pages that belong to no domain: the dashboard and the language switch (the health check
+and the metrics are kehu.ops's)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -48,13 +48,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
         samesite="Lax",
     )
     return response
-
-
-def health(request: HttpRequest) -> JsonResponse:
-    """For load balancers: 200 when the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def api_aware_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -22,6 +22,7 @@ KEEPERS = frozenset({"after_sales", "account_manager"})  # keep customer records
 DESK = frozenset({"agent", "auditor", "lead", "admin"}) | KEEPERS
 ANY_ROLE = frozenset({"customer_a", "employee", "agent", "auditor", "lead", "admin"}) | KEEPERS
 POST_ONLY = "post_only"  # actions: GET is refused for everyone (their tests post)
+NOBODY: frozenset[str] = frozenset()
 RESPONDERS = frozenset({"agent", "lead", "admin", "after_sales"})  # major incidents
 
 # route name -> (who may GET it, url kwargs builder)
@@ -29,6 +30,8 @@ ROUTES: dict[str, tuple[str | frozenset[str], str]] = {
     "dashboard": (SIGNED_IN, ""),
     "set-language": (PUBLIC, ""),
     "health": (PUBLIC, ""),
+    # For Prometheus (a bearer token or an allowed network, see kehu/ops/tests), never a persona.
+    "metrics": (NOBODY, ""),
     "login": (PUBLIC, ""),
     "logout": (PUBLIC, ""),
     "access:profile": (SIGNED_IN, ""),
