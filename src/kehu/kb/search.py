@@ -87,29 +87,31 @@ _FTS_RANK = (
 )
 
 
-def _match(tokens: Sequence[str]) -> tuple[str, str, list[Any]]:
+def _match(tokens: Sequence[str], *, any_token: bool) -> tuple[str, str, list[Any]]:
     """SQL selecting the matching translation ids, the rank (higher is better), the parameter."""
     if connection.vendor == "postgresql":
         # Tokens hold only letters and digits, so quoting each makes it one plain term.
-        return _PG_IDS, _PG_RANK, [" & ".join(f"'{t}'" for t in tokens)]
+        return _PG_IDS, _PG_RANK, [(" | " if any_token else " & ").join(f"'{t}'" for t in tokens)]
     # FTS5: quoted tokens are plain terms, never operators; bm25 is lower for better matches.
-    return _FTS_IDS, _FTS_RANK, [" ".join(f'"{t}"' for t in tokens)]
+    return _FTS_IDS, _FTS_RANK, [(" OR " if any_token else " ").join(f'"{t}"' for t in tokens)]
 
 
 def search_translations(
-    user: Any, query: str, *, public_only: bool = False
+    user: Any, query: str, *, public_only: bool = False, any_token: bool = False
 ) -> QuerySet[ArticleTranslation]:
     """Translations ``user`` may read matching ``query``, best first, each with ``rank``.
 
     ``public_only`` keeps to what customers read (public and published) even for staff: the
-    portal's suggestions and help centre."""
+    portal's suggestions and help centre. A search matches every token of the query, as the
+    desk's does; ``any_token`` matches any of them, ranked (suggestions for a subject being
+    typed: "发票开错了" should find "如何重新开具发票" although 开错 is in no article)."""
     translations = readable_translations(user)
     if public_only:
         translations = translations.filter(status="published", article__visibility="public")
     tokens = query_tokens(query)
     if not tokens:
         return translations.none()
-    ids, rank, params = _match(tokens)
+    ids, rank, params = _match(tokens, any_token=any_token)
     return (
         translations.filter(pk__in=RawSQL(ids, params))  # noqa: S611
         .annotate(rank=RawSQL(rank, params, output_field=FloatField()))  # noqa: S611

@@ -175,7 +175,9 @@ def suggestions(user: Any, query: str, *, language: str, limit: int = SUGGESTION
         return []
     wanted = "zh-hans" if language.startswith("zh") else "en"
     matched = list(
-        search_translations(user, query, public_only=True).select_related("article")[: limit * 4]
+        search_translations(user, query, public_only=True, any_token=True).select_related(
+            "article"
+        )[: limit * 4]
     )
     chosen: dict[int, ArticleTranslation] = {}
     for translation in matched:
