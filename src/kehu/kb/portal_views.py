@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
+from kehu.access.permissions import ADD, can
 from kehu.core.markdown import render_markdown
 from kehu.kb import selectors, services
 from kehu.kb.models import ArticleVote, KbCategory
@@ -94,6 +95,8 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
     found = selectors.article_detail(request.user, pk, public_only=True)
     if found is None:
         raise Http404
+    if not can(request.user, ADD, ArticleVote):  # read-only users (auditors) do not vote
+        raise PermissionDenied
     helpful = request.POST.get("helpful")
     if helpful not in ("yes", "no"):
         return HttpResponse(status=422)

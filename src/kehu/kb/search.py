@@ -11,6 +11,7 @@ never drops a readable article for an unreadable one.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.db import connection
 from django.db.models import FloatField, QuerySet
 from django.db.models.expressions import RawSQL
 
+from kehu.core.markdown import plain_summary
 from kehu.desk.search import document_tokens, query_tokens, snippet
 from kehu.kb.models import ArticleSearchDocument, ArticleTranslation
 from kehu.kb.rules import readable_translations
@@ -119,7 +121,9 @@ def search_translations(
     )
 
 
-def excerpt(text: str, query: str) -> str:
-    """A highlighted window of ``text`` around the query's first match ("" if none)."""
-    found = snippet(text, query_tokens(query))
+def excerpt(markdown: str, query: str) -> str:
+    """A highlighted window of the text (its Markdown markup left out) around the query's
+    first match; "" if none."""
+    plain = html.unescape(plain_summary(markdown, limit=len(markdown) + 1))
+    found = snippet(plain, query_tokens(query))
     return found or ""
