@@ -233,3 +233,19 @@ def test_a_translation_is_one_per_language(world):
             status=Status.DRAFT,
         )
     assert ArticleTranslation.objects.filter(article=article).count() == 1
+
+
+def test_reindex_rebuilds_a_lost_index(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from kehu.kb.models import ArticleSearchDocument
+
+    translation = factories.article(world.agent, title="如何重新开具发票").translations.get()
+    ArticleSearchDocument.objects.all().delete()
+    assert not search_translations(world.agent, "发票").exists()
+    out = StringIO()
+    call_command("reindex_kb", stdout=out)
+    assert "Indexed 1 article translations." in out.getvalue()
+    assert list(search_translations(world.agent, "发票")) == [translation]
