@@ -21,4 +21,5 @@ class KbConfig(AppConfig):
         excluded = ["version", "updated_at", "created_at"]
         auditlog.register(models.KbCategory, exclude_fields=excluded)
         auditlog.register(models.Article, exclude_fields=excluded)
+        # Bodies are kept whole in ArticleRevision (with diffs); the audit log records the rest.
         auditlog.register(models.ArticleTranslation, exclude_fields=[*excluded, "body"])

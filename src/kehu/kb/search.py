@@ -16,9 +16,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import FloatField, QuerySet
-from django.db.models.expressions import RawSQL
 
+from kehu.access.permissions import is_staff_member, roles_of
 from kehu.core.markdown import plain_summary
 from kehu.desk.search import document_tokens, query_tokens, snippet
 from kehu.kb.models import ArticleSearchDocument, ArticleTranslation
@@ -74,51 +73,74 @@ def reindex_all(*, batch_size: int = 500) -> int:
 
 
 # Only these constant statements reach the database; the user's words are bound parameters.
-_PG_IDS = (
-    "SELECT translation_id FROM kb_articlesearchdocument "
-    "WHERE search_vector @@ to_tsquery('simple', %s)"
+# One statement ranks every match and applies who may read what (the public condition), so the
+# limit never hides a readable article behind unreadable ones.
+_PUBLIC = " AND t.status = 'published' AND a.visibility = 'public'"
+_FTS = (
+    "SELECT f.rowid, -f.rank FROM kb_search_fts f "
+    "JOIN kb_articletranslation t ON t.id = f.rowid JOIN kb_article a ON a.id = t.article_id "
+    "WHERE kb_search_fts MATCH %s{public} ORDER BY f.rank, f.rowid DESC LIMIT %s"
 )
-_PG_RANK = (
-    "SELECT ts_rank(d.search_vector, to_tsquery('simple', %s)) "
-    'FROM kb_articlesearchdocument d WHERE d.translation_id = "kb_articletranslation"."id"'
+_PG = (
+    "SELECT d.translation_id, ts_rank(d.search_vector, q.query) "
+    "FROM kb_articlesearchdocument d CROSS JOIN to_tsquery('simple', %s) AS q(query) "
+    "JOIN kb_articletranslation t ON t.id = d.translation_id "
+    "JOIN kb_article a ON a.id = t.article_id "
+    "WHERE d.search_vector @@ q.query{public} ORDER BY 2 DESC, 1 DESC LIMIT %s"
 )
-_FTS_IDS = "SELECT rowid FROM kb_search_fts WHERE kb_search_fts MATCH %s"
-_FTS_RANK = (
-    "SELECT -rank FROM kb_search_fts WHERE kb_search_fts MATCH %s "
-    'AND rowid = "kb_articletranslation"."id"'
-)
+_STATEMENTS = {
+    (vendor, public): template.format(public=_PUBLIC if public else "")
+    for vendor, template in (("sqlite", _FTS), ("postgresql", _PG))
+    for public in (False, True)
+}
 
 
-def _match(tokens: Sequence[str], *, any_token: bool) -> tuple[str, str, list[Any]]:
-    """SQL selecting the matching translation ids, the rank (higher is better), the parameter."""
-    if connection.vendor == "postgresql":
+def _ranked_ids(
+    tokens: Sequence[str], *, any_token: bool, public: bool, limit: int
+) -> list[tuple[int, float]]:
+    """(translation id, rank) of the best matches, best first (higher rank is better)."""
+    vendor = "postgresql" if connection.vendor == "postgresql" else "sqlite"
+    if vendor == "postgresql":
         # Tokens hold only letters and digits, so quoting each makes it one plain term.
-        return _PG_IDS, _PG_RANK, [(" | " if any_token else " & ").join(f"'{t}'" for t in tokens)]
-    # FTS5: quoted tokens are plain terms, never operators; bm25 is lower for better matches.
-    return _FTS_IDS, _FTS_RANK, [(" OR " if any_token else " ").join(f'"{t}"' for t in tokens)]
+        expression = (" | " if any_token else " & ").join(f"'{t}'" for t in tokens)
+    else:
+        # FTS5: quoted tokens are plain terms, never operators.
+        expression = (" OR " if any_token else " ").join(f'"{t}"' for t in tokens)
+    with connection.cursor() as cursor:
+        cursor.execute(_STATEMENTS[(vendor, public)], [expression, limit])
+        return [(int(pk), float(rank)) for pk, rank in cursor.fetchall()]
 
 
 def search_translations(
-    user: Any, query: str, *, public_only: bool = False, any_token: bool = False
-) -> QuerySet[ArticleTranslation]:
-    """Translations ``user`` may read matching ``query``, best first, each with ``rank``.
+    user: Any,
+    query: str,
+    *,
+    public_only: bool = False,
+    any_token: bool = False,
+    limit: int = 200,
+) -> list[ArticleTranslation]:
+    """Translations ``user`` may read matching ``query``, best first, each with ``rank``, their
+    article loaded; at most ``limit``.
 
     ``public_only`` keeps to what customers read (public and published) even for staff: the
     portal's suggestions and help centre. A search matches every token of the query, as the
     desk's does; ``any_token`` matches any of them, ranked (suggestions for a subject being
     typed: "发票开错了" should find "如何重新开具发票" although 开错 is in no article)."""
-    translations = readable_translations(user)
-    if public_only:
-        translations = translations.filter(status="published", article__visibility="public")
     tokens = query_tokens(query)
-    if not tokens:
-        return translations.none()
-    ids, rank, params = _match(tokens, any_token=any_token)
-    return (
-        translations.filter(pk__in=RawSQL(ids, params))  # noqa: S611
-        .annotate(rank=RawSQL(rank, params, output_field=FloatField()))  # noqa: S611
-        .order_by("-rank", "-pk")
+    if not tokens or not roles_of(user):
+        return []
+    public = public_only or not is_staff_member(user)
+    ranked = _ranked_ids(tokens, any_token=any_token, public=public, limit=limit)
+    found = (
+        readable_translations(user).select_related("article").in_bulk([pk for pk, _rank in ranked])
     )
+    results = []
+    for pk, rank in ranked:
+        translation = found.get(pk)
+        if translation is not None:
+            translation.rank = rank  # type: ignore[attr-defined]
+            results.append(translation)
+    return results
 
 
 def excerpt(markdown: str, query: str) -> str:

@@ -424,9 +424,7 @@ def reply_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")[:200]
     rows = []
     if query.strip():
-        for translation in search_translations(request.user, query, any_token=True).select_related(
-            "article"
-        )[:8]:
+        for translation in search_translations(request.user, query, any_token=True, limit=8):
             article = translation.article
             public = (
                 article.visibility == Visibility.PUBLIC and translation.status == Status.PUBLISHED
