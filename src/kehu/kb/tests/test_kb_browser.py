@@ -1,5 +1,6 @@
-"""The portal in a real Chromium: as a customer types a request's subject, public articles are
-suggested; opening one counts for the visit. Lean: only the records this needs, no demo."""
+"""The knowledge base in a real Chromium: as a customer types a request's subject, public
+articles are suggested and opening one counts for the visit; an agent inserts an article into a
+reply. Lean: only the records this needs, no demo."""
 
 import pytest
 from django.conf import settings
@@ -11,8 +12,15 @@ from kehu.core.tests.test_browser import ARTIFACTS, CHROMIUM_ARGS
 from kehu.desk.tests import factories as desk
 from kehu.kb.models import SuggestionOpen, Visibility
 from kehu.kb.tests import factories
+from kehu.org.models import Department
 
 PASSWORD = "browser-pw-42"
+
+
+def contact_of(username):
+    from kehu.customers.models import Contact
+
+    return Contact.objects.get(user__username=username)
 
 
 @pytest.fixture
@@ -64,3 +72,19 @@ def test_the_portal_suggests_public_articles_while_the_customer_types(portal_pag
     assert article.locator("h1").inner_text() == "如何重新开具发票"
     assert page.locator("#id_subject").input_value() == "发票开错了"  # the form kept its text
     assert SuggestionOpen.objects.filter(visit__user__username="kunde").count() == 1
+    article.close()
+
+    # An agent answering a ticket inserts the article's link into the reply.
+    ticket = desk.ticket(Department.objects.get(code="SUPPORT"), contact_=contact_of("kunde"))
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", "autor")
+    page.fill("#id_password", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{base}/desk/tickets/{ticket.pk}/")
+    page.locator("#kb-reply-q").press_sequentially("发票", delay=30)
+    page.locator("#kb-reply-results >> text=Insert link").first.click()
+    reply = page.locator("form[action$='/reply/'] textarea[name=body]").input_value()
+    assert reply.startswith("[如何重新开具发票](") and "/portal/help/articles/" in reply
+    page.screenshot(path=str(ARTIFACTS / "kb-reply-tool.png"), full_page=True)
