@@ -371,6 +371,20 @@ def translation_put(
     return Status(200 if existed else 201, saved)
 
 
+@router.delete(
+    "/articles/{int:pk}/translations/{language}",
+    response={204: None, **ERRORS},
+    summary="Remove one language of an article (422 for its last one: delete the article)",
+)
+def translation_delete(request: HttpRequest, pk: int, language: Language) -> Any:
+    article = access_object(request.user, Article, _article(request, pk).pk, action=CHANGE)
+    translation = article.translations.filter(language=language).first()
+    if translation is None:
+        raise Http404
+    services.translation_delete(translation)
+    return Status(204, None)
+
+
 def _translation(request: HttpRequest, pk: int, language: str) -> ArticleTranslation:
     article = _article(request, pk)
     found = next((t for t in article.translations.all() if t.language == language), None)

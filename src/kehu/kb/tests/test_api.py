@@ -115,6 +115,11 @@ def test_write_an_article_its_translation_and_read_the_diff(world, kb):
     assert "<ins>先</ins>" in "".join(line["html"] for line in diff.json()["lines"])
     bad = client.get(f"/api/kb/articles/{article['id']}/translations/zh-hans/diff?a=1&b=9")
     assert bad.status_code == 422
+    url = f"/api/kb/articles/{article['id']}/translations"
+    assert _json(client_for(world.auditor), "delete", f"{url}/en").status_code == 403
+    assert _json(client, "delete", f"{url}/en").status_code == 204
+    assert _json(client, "delete", f"{url}/en").status_code == 404
+    assert _json(client, "delete", f"{url}/zh-hans").status_code == 422  # the last language
 
 
 def test_article_patch_conflict_permissions_and_bad_input(world, kb):
