@@ -10,7 +10,8 @@ repeatable (a second run refreshes, it does not duplicate) and builds on the par
    threads (``mail.demo``);
 4. unless ``dossier=False``: the customer dossier — 220 accounts (``customers.demo``), two years
    of usage with its swing alerts (``usage.demo``), dossiers and visits (``dossier.demo``),
-   segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``).
+   segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``);
+5. the knowledge base: 22 articles in Chinese and English, votes, deflected visits (``kb.demo``).
 
 This module sits above every app (like ``kehu.urls`` and ``kehu.cli``); import-linter keeps the
 apps from importing it.
@@ -32,6 +33,7 @@ from kehu.desk.models import Ticket
 from kehu.dossier.demo import build_dossier_demo
 from kehu.feedback.demo import build_feedback_demo
 from kehu.handover.demo import build_handover_demo
+from kehu.kb.demo import build_kb_demo
 from kehu.mail.demo import build_mail_demo
 from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_org_demo
 from kehu.segments.demo import build_segments_demo
@@ -53,6 +55,7 @@ STEPS = [
     "usage",
     "dossiers",
     "segments, handover, churn",
+    "knowledge base",
 ]
 
 
@@ -76,12 +79,15 @@ def build_demo(
         ticket_count = Ticket.objects.count()
         progress("tickets")
         account_count = _build_dossier_demo(progress) if dossier else 0
+        articles = build_kb_demo()
+        progress("knowledge base")
     return {
         **counts,
         "calendars": calendars,
         "sla_policies": policies,
         "tickets": ticket_count,
         "accounts": account_count,
+        "kb_articles": articles,
     }
 
 

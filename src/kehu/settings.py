@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "kehu.segments",
     "kehu.compass",
     "kehu.relations",
+    "kehu.kb",
     "kehu.ops",
 ]
 

@@ -243,6 +243,26 @@ ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 ROUTES["relations:fire-create"] = (frozenset({"admin"}), "relations_account")
 ROUTES["relations:fire-list"] = (STAFF, "")
 ROUTES["relations:coverage"] = (STAFF, "")  # each sees the key accounts whose map they may see
+# Knowledge base: staff read every article; agents, leads, after-sales and admins write; the
+# help centre is for anyone with a role and shows public, published articles only.
+KB_EDITORS = frozenset({"agent", "lead", "admin", "after_sales"})
+ROUTES["kb:list"] = (STAFF, "")
+ROUTES["kb:export"] = (STAFF, "")
+ROUTES["kb:article-create"] = (KB_EDITORS, "")
+ROUTES["kb:article-detail"] = (STAFF, "kb_article")
+ROUTES["kb:article-edit"] = (KB_EDITORS, "kb_article")
+ROUTES["kb:article-delete"] = (POST_ONLY, "kb_article")
+ROUTES["kb:translation-edit"] = (KB_EDITORS, "kb_translation_edit")
+ROUTES["kb:history"] = (STAFF, "kb_translation")
+ROUTES["kb:diff"] = (STAFF, "kb_translation")
+ROUTES["kb:categories"] = (STAFF, "")
+ROUTES["kb:category-create"] = (KB_EDITORS, "")
+ROUTES["kb:category-edit"] = (KB_EDITORS, "kb_category")
+ROUTES["kb:reply-search"] = (STAFF, "")
+ROUTES["help:index"] = (ANY_ROLE, "")
+ROUTES["help:article"] = (ANY_ROLE, "kb_article")
+ROUTES["help:vote"] = (POST_ONLY, "kb_article")
+ROUTES["help:suggest"] = (ANY_ROLE, "")
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -309,6 +329,7 @@ def objects(world):
     received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
     from kehu.churn.tests.factories import churn_objects
     from kehu.dossier.tests.factories import dossier_objects
+    from kehu.kb.tests.factories import matrix_objects as kb_objects
     from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
@@ -335,6 +356,7 @@ def objects(world):
             **usage_matrix_objects(),
             **churn_objects(world),
             **relations_objects(world),
+            **kb_objects(world),
             "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
             "contact": factories.contact("丙公司").pk,
             "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
@@ -373,6 +395,8 @@ def _url(name: str, kind: str, world, objects) -> str:
         return reverse(name, args=[world.admin.pk])
     if kind == "export":
         return reverse(name, kwargs={"kind": "employees", "fmt": "csv"})
+    if kind == "kb_translation_edit":
+        return reverse(name, args=[objects["kb_article"], "en"])
     return reverse(name, args=[objects[kind]])
 
 
@@ -476,9 +500,15 @@ API_ROUTES = [
     ("get", "/api/relations/accounts/1/fire"),
     ("get", "/api/relations/fire/speed"),
     ("get", "/api/relations/coverage"),
+    ("get", "/api/kb/deflection"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
-CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]
+CUSTOMER_API_ROUTES = [
+    ("get", "/api/desk/search?q=x"),
+    ("get", "/api/kb/articles"),
+    ("get", "/api/kb/categories"),
+    ("get", "/api/kb/suggestions?q=x"),
+]
 
 
 # Deliberately open operations (each throttled and holding its own secret in the path).
