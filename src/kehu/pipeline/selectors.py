@@ -1,0 +1,328 @@
+"""Reads of the pipeline: the board, lists, the weighted forecast and conversion figures.
+
+Every read starts from ``rules.visible_opportunities`` and costs a fixed number of queries
+whatever the number of opportunities; the forecast and the conversion figures aggregate in the
+database (one GROUP BY for the forecast).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
+from django.utils import timezone
+
+from kehu.org.models import Department, Team
+from kehu.pipeline.models import Opportunity, Outcome, Stage, StageMove
+from kehu.pipeline.rules import visible_opportunities
+
+CENT = Decimal("0.01")
+BOARD_CARDS = 50  # cards shown per column; the column says how many more there are
+CLOSED_ON_BOARD_DAYS = 90  # won and lost columns show what closed in this many days
+
+
+def opportunities() -> QuerySet[Opportunity]:
+    return Opportunity.objects.select_related(
+        "account", "stage", "ar", "ar__department", "sr", "fr"
+    )
+
+
+def probability() -> Any:
+    return Coalesce("probability_override", "stage__probability")
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    stage: int | None = None
+    account: int | None = None
+    ar: int | None = None
+    department: int | None = None
+    outcome: str = ""
+    currency: str = ""
+    close_from: date | None = None
+    close_to: date | None = None
+
+
+def filtered(user: Any, filters: Filters) -> QuerySet[Opportunity]:
+    """The opportunities the user sees, narrowed by the filters."""
+    found = visible_opportunities(user)
+    if filters.q:
+        found = found.filter(
+            Q(name__icontains=filters.q)
+            | Q(account__name__icontains=filters.q)
+            | Q(account__name_en__icontains=filters.q)
+        )
+    if filters.stage:
+        found = found.filter(stage_id=filters.stage)
+    if filters.account:
+        found = found.filter(account_id=filters.account)
+    if filters.ar:
+        found = found.filter(ar_id=filters.ar)
+    if filters.department:
+        found = found.filter(ar__department_id=filters.department)
+    if filters.outcome:
+        found = found.filter(stage__outcome=filters.outcome)
+    if filters.currency:
+        found = found.filter(currency=filters.currency)
+    if filters.close_from:
+        found = found.filter(expected_close__gte=filters.close_from)
+    if filters.close_to:
+        found = found.filter(expected_close__lte=filters.close_to)
+    return found
+
+
+@dataclass
+class Column:
+    stage: Stage
+    cards: list[Opportunity]
+    count: int
+    amount: dict[str, Decimal]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+
+def board(user: Any, filters: Filters, *, today: date | None = None) -> list[Column]:
+    """One column per stage in use: its cards (soonest close first), count and totals; won and
+    lost show only the last ``CLOSED_ON_BOARD_DAYS`` days. 2 + one query per stage."""
+    today = today or timezone.localdate()
+    stages = list(Stage.objects.filter(is_active=True))
+    base = filtered(user, filters).filter(
+        Q(stage__outcome=Outcome.OPEN)
+        | Q(closed_at__date__gte=today - timedelta(days=CLOSED_ON_BOARD_DAYS))
+    )
+    totals: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "amount": {}})
+    for row in base.values("stage_id", "currency").annotate(n=Count("pk"), total=Sum("amount")):
+        entry = totals[row["stage_id"]]
+        entry["count"] += row["n"]
+        entry["amount"][row["currency"]] = row["total"]
+    columns = []
+    for stage in stages:
+        entry = totals[stage.pk]
+        cards = (
+            list(
+                opportunities()
+                .filter(pk__in=base.filter(stage=stage).values("pk"))
+                .order_by("expected_close", "pk")[:BOARD_CARDS]
+            )
+            if entry["count"]
+            else []
+        )
+        for card in cards:
+            card.stage = stage
+        columns.append(Column(stage, cards, entry["count"], entry["amount"]))
+    return columns
+
+
+# --- the weighted forecast --------------------------------------------------------------------
+
+
+@dataclass
+class ForecastRow:
+    period: date
+    group_id: int | None
+    currency: str
+    count: int
+    amount: Decimal  # open opportunities
+    weighted: Decimal  # open × probability, plus won
+    won: Decimal
+    group_name: str = ""
+    label: str = ""
+
+
+@dataclass
+class Forecast:
+    period: str
+    group: str
+    rows: list[ForecastRow] = field(default_factory=list)
+    currencies: list[str] = field(default_factory=list)
+
+    def periods(self) -> list[date]:
+        return sorted({r.period for r in self.rows})
+
+    def totals(self, currency: str) -> dict[date, Decimal]:
+        sums: dict[date, Decimal] = defaultdict(Decimal)
+        for row in self.rows:
+            if row.currency == currency:
+                sums[row.period] += row.weighted
+        return dict(sums)
+
+
+GROUPS = {"": None, "department": "ar__department_id", "team": "ar__team_id"}
+
+
+def forecast(
+    user: Any,
+    *,
+    period: str = "month",
+    group: str = "",
+    start: date | None = None,
+    end: date | None = None,
+    filters: Filters | None = None,
+) -> Forecast:
+    """Weighted forecast (amount × probability) by month or quarter of the expected close, per
+    currency and optionally per department or team of the AR: one aggregate query (and one
+    for the group names). Won opportunities count in full in the month they were won; lost
+    ones not at all."""
+    today = timezone.localdate()
+    start = start or today.replace(day=1)
+    end = end or (start + timedelta(days=366))
+    trunc = TruncQuarter if period == "quarter" else TruncMonth
+    group_field = GROUPS.get(group)
+    found = filtered(user, filters or Filters()).filter(
+        expected_close__gte=start,
+        expected_close__lte=end,
+        stage__outcome__in=[Outcome.OPEN, Outcome.WON],
+    )
+    money = DecimalField(max_digits=20, decimal_places=2)
+    is_open = Q(stage__outcome=Outcome.OPEN)
+    keys: dict[str, Any] = {"p": trunc("expected_close")}
+    if group_field:
+        keys["g"] = F(group_field)
+    rows = (
+        found.values(**keys, c=F("currency"))
+        .annotate(
+            n=Count("pk"),
+            amount=Sum("amount", filter=is_open),
+            weighted=Sum(
+                ExpressionWrapper(F("amount") * probability(), output_field=money),
+                output_field=money,
+            ),
+            won=Sum("amount", filter=Q(stage__outcome=Outcome.WON)),
+        )
+        .order_by("p", "c")
+    )
+    result = Forecast(period=period, group=group)
+    for row in rows:
+        result.rows.append(
+            ForecastRow(
+                period=row["p"] if isinstance(row["p"], date) else row["p"].date(),
+                group_id=row.get("g"),
+                currency=row["c"],
+                count=row["n"],
+                amount=_money(row["amount"]),
+                weighted=_money(Decimal(row["weighted"] or 0) / 100),
+                won=_money(row["won"]),
+            )
+        )
+        result.rows[-1].label = period_label(result.rows[-1].period, period)
+    result.currencies = sorted({r.currency for r in result.rows})
+    if group_field:
+        model = Team if group == "team" else Department
+        names = {
+            g.pk: g.display_name
+            for g in model.objects.filter(pk__in={r.group_id for r in result.rows})  # type: ignore[attr-defined]
+        }
+        for r in result.rows:
+            r.group_name = names.get(r.group_id, "") if r.group_id else ""
+    return result
+
+
+def period_label(day: date, period: str) -> str:
+    if period == "quarter":
+        return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+    return day.strftime("%Y-%m")
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
+# --- conversion rates and cycle times ----------------------------------------------------------
+
+
+@dataclass
+class StageFigures:
+    stage: Stage
+    entered: int
+    advanced: int
+    average_days: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return round(100 * self.advanced / self.entered, 1) if self.entered else None
+
+
+@dataclass
+class Conversion:
+    stages: list[StageFigures]
+    won: int
+    lost: int
+    average_days_to_win: float | None
+
+    @property
+    def win_rate(self) -> float | None:
+        closed = self.won + self.lost
+        return round(100 * self.won / closed, 1) if closed else None
+
+
+def _days(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return round(value.total_seconds() / 86400, 1)
+    return round(float(value) / 86_400_000_000, 1)  # microseconds (SQLite)
+
+
+def conversion(user: Any, *, start: date | None = None, end: date | None = None) -> Conversion:
+    """Of the opportunities that entered each open stage in the period, how many went further
+    (to a later stage, lost excluded) and how long they stayed; the win rate and the average
+    days from opening to winning. A fixed number of queries (two per open stage)."""
+    end = end or timezone.localdate()
+    start = start or end - timedelta(days=365)
+    visible = visible_opportunities(user).values("pk")
+    moves = StageMove.objects.filter(
+        opportunity__in=visible, moved_at__date__gte=start, moved_at__date__lte=end
+    )
+    stages = list(Stage.objects.filter(is_active=True))
+    figures = []
+    for stage in stages:
+        if stage.is_closed:
+            continue
+        into = moves.filter(to_stage=stage)
+        entered = into.values("opportunity").distinct().count()
+        advanced = (
+            StageMove.objects.filter(
+                opportunity__in=into.values("opportunity"),
+                to_stage__position__gt=stage.position,
+            )
+            .exclude(to_stage__outcome=Outcome.LOST)
+            .values("opportunity")
+            .distinct()
+            .count()
+        )
+        spent = into.filter(left_at__isnull=False).aggregate(
+            avg=_avg_duration(F("left_at") - F("moved_at"))
+        )["avg"]
+        figures.append(StageFigures(stage, entered, advanced, _days(spent)))
+    closed = Opportunity.objects.filter(
+        pk__in=visible, closed_at__date__gte=start, closed_at__date__lte=end
+    )
+    counts = closed.aggregate(
+        won=Count("pk", filter=Q(stage__outcome=Outcome.WON)),
+        lost=Count("pk", filter=Q(stage__outcome=Outcome.LOST)),
+        days=_avg_duration(F("closed_at") - F("created_at"), Q(stage__outcome=Outcome.WON)),
+    )
+    return Conversion(figures, counts["won"], counts["lost"], _days(counts["days"]))
+
+
+def _avg_duration(expression: Any, condition: Q | None = None) -> Any:
+    from django.db.models import Avg
+
+    return Avg(ExpressionWrapper(expression, output_field=DurationField()), filter=condition)
