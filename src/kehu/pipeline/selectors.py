@@ -199,12 +199,12 @@ def forecast(
         found.values(**keys, c=F("currency"))
         .annotate(
             n=Count("pk"),
-            amount=Sum("amount", filter=is_open),
-            weighted=Sum(
+            open_amount=Sum("amount", filter=is_open),
+            weighted_sum=Sum(
                 ExpressionWrapper(F("amount") * probability(), output_field=money),
                 output_field=money,
             ),
-            won=Sum("amount", filter=Q(stage__outcome=Outcome.WON)),
+            won_amount=Sum("amount", filter=Q(stage__outcome=Outcome.WON)),
         )
         .order_by("p", "c")
     )
@@ -216,9 +216,9 @@ def forecast(
                 group_id=row.get("g"),
                 currency=row["c"],
                 count=row["n"],
-                amount=_money(row["amount"]),
-                weighted=_money(Decimal(row["weighted"] or 0) / 100),
-                won=_money(row["won"]),
+                amount=_money(row["open_amount"]),
+                weighted=_money(Decimal(row["weighted_sum"] or 0) / 100),
+                won=_money(row["won_amount"]),
             )
         )
         result.rows[-1].label = period_label(result.rows[-1].period, period)
