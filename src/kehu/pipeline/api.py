@@ -6,8 +6,6 @@ Statuses: 200/201/204 done; 401 not signed in; 403 may see but not change (audit
 Amounts are decimal strings with at most two decimals, currencies ISO 4217 codes.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any

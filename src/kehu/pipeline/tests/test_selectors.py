@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from kehu.conftest import EmployeeFactory
 from kehu.org.models import Team
 from kehu.pipeline import services
@@ -43,7 +45,7 @@ def test_a_won_deal_counts_in_full_in_the_month_it_was_won(world):
     services.opportunity_move(
         opportunity=found, version=1, to_stage=stage("won"), by=None, win_loss_reason="solution"
     )
-    today = date.today().replace(day=1)
+    today = timezone.localdate().replace(day=1)
     result = forecast(world.admin, start=today, end=today + timedelta(days=40))
     assert [(r.won, r.weighted, r.amount) for r in result.rows] == [
         (Decimal("300.00"), Decimal("300.00"), Decimal("0.00"))
@@ -71,9 +73,7 @@ def test_the_forecast_per_department_and_team_follows_the_ar(world):
 def test_someone_off_the_pipeline_sees_only_their_deals_in_the_forecast(world):
     s = sales(world)
     opportunity(s.account, "别人的", amount="1000", expected_close=date(2031, 3, 3))
-    opportunity(
-        s.account, "我的", amount="2000", expected_close=date(2031, 3, 3), sr=s.colleague
-    )
+    opportunity(s.account, "我的", amount="2000", expected_close=date(2031, 3, 3), sr=s.colleague)
     mine = forecast(world.agent, start=START, end=date(2031, 12, 1))
     assert [r.amount for r in mine.rows] == [Decimal("2000.00")]
     assert forecast(world.customer_a, start=START, end=date(2031, 12, 1)).rows == []

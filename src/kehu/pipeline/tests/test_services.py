@@ -196,7 +196,9 @@ def test_buying_roles_are_for_people_of_the_same_account(world):
     s = sales(world)
     found = opportunity(s.account)
     mine = person(s.account, "王总")
-    role = services.role_set(opportunity=found, person=mine, role="decision_maker", stance="supporter")
+    role = services.role_set(
+        opportunity=found, person=mine, role="decision_maker", stance="supporter"
+    )
     assert role.get_role_display() == "Decision maker"
     other = person(Account.objects.create(name="别家"), "李总")
     with pytest.raises(ValidationError):
