@@ -26,7 +26,7 @@ from kehu.customers.models import Account
 from kehu.org.imports import ImportResult, RowError, _DryRunRollback, _messages
 from kehu.org.models import Employee
 from kehu.pipeline import services
-from kehu.pipeline.models import Opportunity, Stage
+from kehu.pipeline.models import DEFAULT_CURRENCY, Opportunity, Stage
 
 COLUMNS = [
     "account",
@@ -68,7 +68,14 @@ def _amount(raw: str) -> Decimal:
         ) from exc
     if not value.is_finite():
         raise ValidationError({"amount": _("Write the amount as a number, e.g. 120000.00.")})
+    Opportunity._meta.get_field("amount").clean(value, None)  # type: ignore[union-attr]
     return value
+
+
+def _currency(raw: str) -> str:
+    code = raw.strip().upper() or DEFAULT_CURRENCY
+    Opportunity._meta.get_field("currency").run_validators(code)  # type: ignore[union-attr]
+    return code
 
 
 class _Importer:
@@ -131,6 +138,7 @@ class _Importer:
         for column, parse in (
             ("account", lambda: self.account(values.get("account", ""))),
             ("amount", lambda: _amount(values.get("amount", ""))),
+            ("currency", lambda: _currency(values.get("currency", ""))),
             ("expected_close", lambda: _date(values.get("expected_close", ""), "expected_close")),
             ("stage", lambda: self.stage(values.get("stage", ""))),
             ("ar", lambda: self.employee(values.get("ar", ""), "ar")),
@@ -140,13 +148,14 @@ class _Importer:
             try:
                 parsed[column] = parse()
             except ValidationError as exc:
-                errors.update(exc.message_dict)
+                errors.update(
+                    exc.message_dict if hasattr(exc, "error_dict") else {column: exc.messages}
+                )
         if errors:
             raise ValidationError(errors)
         return services.opportunity_create(
             by=self.user,
             name=values.get("name", ""),
-            currency=values.get("currency", "") or "CNY",
             description=values.get("description", ""),
             **parsed,
         )
