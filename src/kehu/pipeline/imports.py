@@ -68,13 +68,13 @@ def _amount(raw: str) -> Decimal:
         ) from exc
     if not value.is_finite():
         raise ValidationError({"amount": _("Write the amount as a number, e.g. 120000.00.")})
-    Opportunity._meta.get_field("amount").clean(value, None)  # type: ignore[union-attr]
+    Opportunity._meta.get_field("amount").clean(value, None)
     return value
 
 
 def _currency(raw: str) -> str:
     code = raw.strip().upper() or DEFAULT_CURRENCY
-    Opportunity._meta.get_field("currency").run_validators(code)  # type: ignore[union-attr]
+    Opportunity._meta.get_field("currency").run_validators(code)
     return code
 
 

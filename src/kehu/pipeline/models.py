@@ -133,7 +133,7 @@ class Lead(VersionedModel):
 
     @property
     def party(self) -> str:
-        return self.account.display_name if self.account_id else self.prospect_name
+        return self.account.display_name if self.account is not None else self.prospect_name
 
     def clean(self) -> None:
         if not self.account_id and not self.prospect_name.strip():

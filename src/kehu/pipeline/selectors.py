@@ -195,8 +195,9 @@ def forecast(
     keys: dict[str, Any] = {"p": trunc("expected_close")}
     if group_field:
         keys["g"] = F(group_field)
+    grouped: Any = found  # the django-stubs plugin cannot type values() with computed keys
     rows = (
-        found.values(**keys, c=F("currency"))
+        grouped.values(**keys, c=F("currency"))
         .annotate(
             n=Count("pk"),
             open_amount=Sum("amount", filter=is_open),
@@ -227,7 +228,7 @@ def forecast(
         model = Team if group == "team" else Department
         names = {
             g.pk: g.display_name
-            for g in model.objects.filter(pk__in={r.group_id for r in result.rows})  # type: ignore[attr-defined]
+            for g in model.objects.filter(pk__in={r.group_id for r in result.rows})
         }
         for r in result.rows:
             r.group_name = names.get(r.group_id, "") if r.group_id else ""
