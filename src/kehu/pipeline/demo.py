@@ -21,6 +21,7 @@ from django.utils import timezone
 from kehu.customers.models import Account
 from kehu.org.models import Employee
 from kehu.pipeline import services
+from kehu.pipeline.defaults import ensure_default_stages
 from kehu.pipeline.models import Lead, LeadSource, LeadStatus, Opportunity, Outcome, Stage
 
 DEALS = [
@@ -50,6 +51,7 @@ def _at(day: Any) -> datetime:
 
 def build_pipeline_demo() -> dict[str, int]:
     """Create what is missing of the pipeline demo; returns the counts afterwards."""
+    ensure_default_stages()
     rng = random.Random(15)  # noqa: S311 — demo data, not secrets
     today = timezone.localdate()
     accounts = list(Account.objects.filter(owner__isnull=False).order_by("pk")[:30])

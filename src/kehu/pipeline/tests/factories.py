@@ -13,6 +13,7 @@ from kehu.conftest import EmployeeFactory, World
 from kehu.customers.models import Account
 from kehu.org.models import Employee
 from kehu.pipeline import services
+from kehu.pipeline.defaults import ensure_default_stages
 from kehu.pipeline.models import Opportunity, Stage
 
 
@@ -55,6 +56,7 @@ def opportunity(
 
 def matrix_objects(world: World) -> dict[str, int]:
     """Objects for the permission matrix: an opportunity and a lead nobody of the personas is on."""
+    ensure_default_stages()
     account = Account.objects.create(name="管道测试公司")
     found = opportunity(account, "矩阵商机")
     lead = services.lead_create(title="矩阵线索", source="website", prospect_name="某公司")
