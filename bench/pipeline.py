@@ -44,6 +44,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--opportunities", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7, help="timed calls per measure")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument(
+        "--skip-generate", action="store_true", help="measure a database kept by --keep again"
+    )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--db-name", default="kehu_bench_pipeline")
     return parser.parse_args()
@@ -241,7 +244,8 @@ def main() -> None:
     env = environment(args)
     os.environ.update(env)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    reset_database(args, env)
+    if not args.skip_generate:
+        reset_database(args, env)
     import django
 
     django.setup()
@@ -256,7 +260,8 @@ def main() -> None:
                 "SELECT version()" if args.database == "postgres" else "SELECT sqlite_version()"
             )
             results["database_version"] = cur.fetchone()[0]
-        results["generation"] = generate(args.opportunities)
+        if not args.skip_generate:
+            results["generation"] = generate(args.opportunities)
         log(json.dumps(results, ensure_ascii=False))
         results["forecast"] = measure(args.runs)
         Path(f"/tmp/kehu-bench-pipeline-results-{args.database}.json").write_text(
