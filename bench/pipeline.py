@@ -160,7 +160,19 @@ def generate(count: int) -> dict[str, Any]:
             [make(n) for n in range(start, min(count, start + 10_000))], batch_size=5000
         )
     ids = list(Opportunity.objects.values_list("pk", "stage_id"))
-    moves = [StageMove(opportunity_id=pk, to_stage=first, moved_at=now) for pk, _s in ids]
+    lost = {st.pk for st in stages if st.outcome == "lost"}
+    opened = now - timedelta(days=200)
+    moves = [
+        StageMove(
+            opportunity_id=pk,
+            to_stage=first,
+            moved_at=opened,
+            left_at=None if stage_id == first.pk else now,
+            seconds_in_stage=None if stage_id == first.pk else (pk % 90) * 86400,
+            went_further=stage_id != first.pk and stage_id not in lost,
+        )
+        for pk, stage_id in ids
+    ]
     moves += [
         StageMove(opportunity_id=pk, from_stage=first, to_stage_id=stage_id, moved_at=now)
         for pk, stage_id in ids

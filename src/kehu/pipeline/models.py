@@ -292,8 +292,11 @@ class StageMove(models.Model):
         Stage, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+"
     )
     moved_at = models.DateTimeField(_("when"))
-    # Set when the opportunity leaves the stage again: the time spent in it.
+    # Set when the opportunity leaves the stage again, with the time spent in it; and whether it
+    # later reached a further stage (lost aside): the conversion figures read these directly.
     left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    seconds_in_stage = models.PositiveIntegerField(_("seconds in the stage"), null=True, blank=True)
+    went_further = models.BooleanField(_("went further"), default=False)
     moved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("who"),

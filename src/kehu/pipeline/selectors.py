@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
+    Avg,
     Case,
     CharField,
     Count,
@@ -22,11 +23,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -113,7 +111,7 @@ def board(user: Any, filters: Filters, *, today: date | None = None) -> list[Col
     stages = list(Stage.objects.filter(is_active=True))
     base = filtered(user, filters).filter(
         Q(stage__outcome=Outcome.OPEN)
-        | Q(closed_at__date__gte=today - timedelta(days=CLOSED_ON_BOARD_DAYS))
+        | Q(closed_at__gte=_start_of(today - timedelta(days=CLOSED_ON_BOARD_DAYS)))
     )
     totals: dict[int, dict[str, Any]] = defaultdict(lambda: {"count": 0, "amount": {}})
     for row in base.values("stage_id", "currency").annotate(n=Count("pk"), total=Sum("amount")):
@@ -320,36 +318,27 @@ def _days(value: Any) -> float | None:
 def conversion(user: Any, *, start: date | None = None, end: date | None = None) -> Conversion:
     """Of the opportunities that entered each open stage in the period, how many went further
     (to a later stage, lost excluded) and how long they stayed; the win rate and the average
-    days from opening to winning. Three queries whatever the size."""
+    days from opening to winning. Four queries whatever the size."""
     end = end or timezone.localdate()
     start = start or end - timedelta(days=365)
     visible = visible_opportunities(user).values("pk")
+    # Instants, not ``__date`` lookups: those call a Python function per row on SQLite.
+    since = _start_of(start)
+    until = _start_of(end + timedelta(days=1))
     moves = StageMove.objects.filter(
-        opportunity__in=visible, moved_at__date__gte=start, moved_at__date__lte=end
+        opportunity__in=visible, moved_at__gte=since, moved_at__lt=until
     )
-    # How far (stage position, lost aside) each opportunity ever got: one correlated subquery,
-    # so every open stage's figures come out of one GROUP BY.
-    furthest = (
-        StageMove.objects.filter(opportunity=OuterRef("opportunity"))
-        .exclude(to_stage__outcome=Outcome.LOST)
-        .order_by()
-        .values("opportunity")
-        .annotate(top=Max("to_stage__position"))
-        .values("top")
-    )
-    rows = {
+    # Each move knows whether the opportunity later went further and how long it stayed
+    # (written by ``services.opportunity_move``): one GROUP BY, no join.
+    open_ids = list(Stage.objects.filter(outcome=Outcome.OPEN).values_list("pk", flat=True))
+    rows: dict[int, Any] = {
         row["to_stage"]: row
-        for row in moves.filter(to_stage__outcome=Outcome.OPEN)
-        .annotate(furthest=Subquery(furthest))
+        for row in moves.filter(to_stage_id__in=open_ids)
         .values("to_stage")
         .annotate(
             entered=Count("opportunity", distinct=True),
-            advanced=Count(
-                "opportunity",
-                distinct=True,
-                filter=Q(furthest__gt=F("to_stage__position")),
-            ),
-            spent=_avg_duration(F("left_at") - F("moved_at"), Q(left_at__isnull=False)),
+            advanced=Count("opportunity", distinct=True, filter=Q(went_further=True)),
+            spent=Avg("seconds_in_stage"),
         )
         .order_by()
     }
@@ -358,18 +347,23 @@ def conversion(user: Any, *, start: date | None = None, end: date | None = None)
         row: Any = rows.get(stage.pk, {})
         figures.append(
             StageFigures(
-                stage, row.get("entered", 0), row.get("advanced", 0), _days(row.get("spent"))
+                stage,
+                row.get("entered", 0),
+                row.get("advanced", 0),
+                None if row.get("spent") is None else round(row["spent"] / 86400, 1),
             )
         )
-    closed = Opportunity.objects.filter(
-        pk__in=visible, closed_at__date__gte=start, closed_at__date__lte=end
-    )
+    closed = Opportunity.objects.filter(pk__in=visible, closed_at__gte=since, closed_at__lt=until)
     counts = closed.aggregate(
         won=Count("pk", filter=Q(stage__outcome=Outcome.WON)),
         lost=Count("pk", filter=Q(stage__outcome=Outcome.LOST)),
         days=_avg_duration(F("closed_at") - F("created_at"), Q(stage__outcome=Outcome.WON)),
     )
     return Conversion(figures, counts["won"], counts["lost"], _days(counts["days"]))
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _avg_duration(expression: Any, condition: Q | None = None) -> Any:

@@ -301,7 +301,14 @@ def opportunity_move(
         changes.update(win_loss_reason="", win_loss_notes="", closed_at=None)
     previous = locked.stage
     saved = save_if_current(locked, expected_version=version, changes=changes)
-    StageMove.objects.filter(opportunity=saved, left_at__isnull=True).update(left_at=now)
+    for left in StageMove.objects.filter(opportunity=saved, left_at__isnull=True):
+        left.left_at = now
+        left.seconds_in_stage = max(0, int((now - left.moved_at).total_seconds()))
+        left.save(update_fields=["left_at", "seconds_in_stage"])
+    if to_stage.outcome != Outcome.LOST:
+        StageMove.objects.filter(
+            opportunity=saved, to_stage__position__lt=to_stage.position, went_further=False
+        ).update(went_further=True)
     move = StageMove.objects.create(
         opportunity=saved, from_stage=previous, to_stage=to_stage, moved_at=now, moved_by=_user(by)
     )
