@@ -38,6 +38,7 @@ from kehu.pipeline.models import (
 )
 from kehu.pipeline.signals import opportunity_won
 from kehu.relations.models import BuyingRoleKind, Person, Stance
+from kehu.relations.selectors import iron_triangle
 
 MAX_TEXT = 10_000
 LEAD_FIELDS = frozenset(
@@ -79,9 +80,18 @@ def first_stage() -> Stage:
     return found
 
 
-def default_triangle(account: Account) -> dict[str, int | None]:
-    """The triangle a new opportunity starts with: the account's owner as its AR."""
-    return {"ar": account.owner_id, "sr": None, "fr": None}
+def default_triangle(account: Account) -> tuple[dict[str, int | None], list[int]]:
+    """The triangle a new opportunity starts with, and its members: the account's iron
+    triangle (relations) where it has one, else the account's owner as its AR."""
+    team = iron_triangle(account)
+    if team is None:
+        return {"ar": account.owner_id, "sr": None, "fr": None}, []
+    seats = {
+        "ar": team.account_manager_id or account.owner_id,
+        "sr": team.solution_manager_id,
+        "fr": team.fulfilment_manager_id,
+    }
+    return seats, [m.pk for m in team.members.all()]
 
 
 def _stage_name(stage: Stage) -> Any:
@@ -190,8 +200,8 @@ def opportunity_create(
     now: datetime | None = None,
     **fields: Any,
 ) -> Opportunity:
-    """Open an opportunity on the first stage (or ``stage``); the triangle defaults from the
-    account (its owner is the AR)."""
+    """Open an opportunity on the first stage (or ``stage``); the triangle and members not given
+    come from the account's iron triangle (or its owner as AR)."""
     unknown = set(fields) - OPPORTUNITY_FIELDS
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)}")
@@ -199,7 +209,8 @@ def opportunity_create(
     stage = stage or first_stage()
     if not stage.is_active or stage.is_closed:
         raise ValidationError({"stage": _("A new opportunity starts on an open stage in use.")})
-    triangle = default_triangle(account)
+    triangle, team_members = default_triangle(account)
+    member_ids = list(member_ids) or team_members
     for role in ("ar", "sr", "fr"):
         if fields.get(role) is None:
             fields.pop(role, None)

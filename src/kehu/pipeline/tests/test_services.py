@@ -239,3 +239,25 @@ def test_the_last_open_stage_and_stages_in_use_stay(world):
     services.opportunity_delete(opportunity=found)
     saved = services.stage_update(stage=qualify, version=qualify.version, is_active=False)
     assert not saved.is_active
+
+
+def test_a_new_opportunity_takes_the_accounts_iron_triangle(world):
+    from kehu.conftest import EmployeeFactory
+    from kehu.relations.team import triangle_set
+
+    s = sales(world)
+    fr = EmployeeFactory(department=world.support)
+    member = EmployeeFactory(department=world.finance)
+    triangle_set(
+        account=s.account,
+        account_manager=s.owner,
+        solution_manager=s.colleague,
+        fulfilment_manager=fr,
+        members=[member],
+        by=None,
+    )
+    found = opportunity(s.account)
+    assert (found.ar, found.sr, found.fr) == (s.owner, s.colleague, fr)
+    assert list(found.members.all()) == [member]
+    chosen = opportunity(s.account, "另选", sr=fr, member_ids=[s.colleague.pk])
+    assert chosen.sr == fr and list(chosen.members.all()) == [s.colleague]
