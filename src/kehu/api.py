@@ -19,6 +19,7 @@ from kehu.kb.api import router as kb_router
 from kehu.mail.api import router as mail_router
 from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router
+from kehu.pipeline.api import router as pipeline_router
 from kehu.relations.api import router as relations_router
 from kehu.segments.api import router as segments_router
 from kehu.usage.api import router as usage_router
@@ -74,3 +75,4 @@ api.add_router("/segments", segments_router)
 api.add_router("/compass", compass_router)
 api.add_router("/relations", relations_router)
 api.add_router("/kb", kb_router)
+api.add_router("/pipeline", pipeline_router)

@@ -10,7 +10,8 @@ repeatable (a second run refreshes, it does not duplicate) and builds on the par
    threads (``mail.demo``);
 4. unless ``dossier=False``: the customer dossier — 220 accounts (``customers.demo``), two years
    of usage with its swing alerts (``usage.demo``), dossiers and visits (``dossier.demo``),
-   segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``);
+   segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``),
+   and a year of pipeline: leads and opportunities in every stage (``pipeline.demo``);
 5. the knowledge base: 22 articles in Chinese and English, votes, deflected visits (``kb.demo``).
 
 This module sits above every app (like ``kehu.urls`` and ``kehu.cli``); import-linter keeps the
@@ -36,6 +37,7 @@ from kehu.handover.demo import build_handover_demo
 from kehu.kb.demo import build_kb_demo
 from kehu.mail.demo import build_mail_demo
 from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_org_demo
+from kehu.pipeline.demo import build_pipeline_demo
 from kehu.segments.demo import build_segments_demo
 from kehu.usage.demo import build_usage_demo
 
@@ -56,6 +58,7 @@ STEPS = [
     "dossiers",
     "segments, handover, churn",
     "knowledge base",
+    "pipeline",
 ]
 
 
@@ -102,4 +105,6 @@ def _build_dossier_demo(progress: Callable[[str], None]) -> int:
     build_handover_demo()
     build_churn_demo()
     progress("segments, handover, churn")
+    build_pipeline_demo()
+    progress("pipeline")
     return Account.objects.count()

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kehu.relations",
     "kehu.kb",
     "kehu.ops",
+    "kehu.pipeline",
 ]
 
 MIDDLEWARE = [

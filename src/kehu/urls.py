@@ -28,6 +28,7 @@ urlpatterns = [
     path("churn/", include("kehu.churn.urls")),
     path("relations/", include("kehu.relations.urls")),
     path("kb/", include("kehu.kb.urls")),
+    path("pipeline/", include("kehu.pipeline.urls")),
     path("handover/", include("kehu.handover.urls")),
     path("segments/", include("kehu.segments.urls")),
     path("compass/", include("kehu.compass.urls")),

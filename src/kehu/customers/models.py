@@ -259,6 +259,7 @@ class TimelineEntry(models.Model):
         CONTRACT = "contract", _("Contract")
         RELATIONSHIP = "relationship", _("Relationship change")
         MERGE = "merge", _("Accounts merged")
+        OPPORTUNITY = "opportunity", _("Opportunity")
 
     account = models.ForeignKey(
         Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="timeline"

@@ -263,6 +263,28 @@ ROUTES["help:index"] = (ANY_ROLE, "")
 ROUTES["help:article"] = (ANY_ROLE, "kb_article")
 ROUTES["help:vote"] = (POST_ONLY, "kb_article")
 ROUTES["help:suggest"] = (ANY_ROLE, "")
+# The pipeline (SPEC §5): staff open its pages (each shows only the deals they may see); sales
+# roles (account managers, department leads) and auditors read every deal; account managers
+# and the people on a deal change it; sales roles open deals and leads. Nobody of the personas
+# is on the matrix's opportunity or owns its lead.
+PIPELINE_READERS = frozenset({"admin", "auditor", "lead", "account_manager"})
+PIPELINE_OPENERS = frozenset({"admin", "lead", "account_manager"})
+for name in ("board", "list", "leads", "forecast", "conversion"):
+    ROUTES[f"pipeline:{name}"] = (STAFF, "")
+ROUTES["pipeline:export"] = (STAFF, "pipeline_export_format")
+ROUTES["pipeline:opportunity-create"] = (PIPELINE_OPENERS, "")
+ROUTES["pipeline:import"] = (PIPELINE_OPENERS, "")
+ROUTES["pipeline:lead-create"] = (PIPELINE_OPENERS, "")
+ROUTES["pipeline:opportunity"] = (PIPELINE_READERS, "pipeline_opportunity")
+ROUTES["pipeline:opportunity-edit"] = (
+    frozenset({"admin", "account_manager"}),
+    "pipeline_opportunity",
+)
+ROUTES["pipeline:lead"] = (PIPELINE_READERS, "pipeline_lead")
+for name in ("move", "role-set", "competitor-add"):
+    ROUTES[f"pipeline:{name}"] = (POST_ONLY, "pipeline_opportunity")
+ROUTES["pipeline:competitor-remove"] = (POST_ONLY, "pipeline_competitor")
+ROUTES["pipeline:lead-convert"] = (POST_ONLY, "pipeline_lead")
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -330,6 +352,7 @@ def objects(world):
     from kehu.churn.tests.factories import churn_objects
     from kehu.dossier.tests.factories import dossier_objects
     from kehu.kb.tests.factories import matrix_objects as kb_objects
+    from kehu.pipeline.tests.factories import matrix_objects as pipeline_objects
     from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
@@ -357,6 +380,8 @@ def objects(world):
             **churn_objects(world),
             **relations_objects(world),
             **kb_objects(world),
+            **pipeline_objects(world),
+            "pipeline_export_format": "xlsx",
             "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
             "contact": factories.contact("丙公司").pk,
             "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
@@ -501,6 +526,14 @@ API_ROUTES = [
     ("get", "/api/relations/fire/speed"),
     ("get", "/api/relations/coverage"),
     ("get", "/api/kb/deflection"),
+    ("get", "/api/pipeline/stages"),
+    ("get", "/api/pipeline/leads"),
+    ("get", "/api/pipeline/leads/1"),
+    ("get", "/api/pipeline/opportunities"),
+    ("get", "/api/pipeline/opportunities/1"),
+    ("get", "/api/pipeline/opportunities/1/moves"),
+    ("get", "/api/pipeline/forecast"),
+    ("get", "/api/pipeline/conversion"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [
