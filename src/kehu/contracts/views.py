@@ -218,7 +218,7 @@ def _detail(request: HttpRequest, pk: int, status: int = 200, error: str = "") -
         {
             "detail": detail,
             "contract": contract,
-            "groups": el.GROUPS,
+            "groups": _groups(contract),
             "can_edit": editable,
             "next_statuses": [(s, Status(s).label) for s in services.next_statuses(contract)]
             if editable
@@ -230,6 +230,23 @@ def _detail(request: HttpRequest, pk: int, status: int = 200, error: str = "") -
         },
         status=status,
     )
+
+
+def _groups(contract: Contract) -> list[tuple[Any, list[tuple[Any, Any]]]]:
+    """The element groups as (label, [(field label, shown value)]) for the detail page."""
+    shown = []
+    for label, names in el.GROUPS:
+        fields = []
+        for name in names:
+            if name in ("lines", "milestones"):
+                continue
+            field = Contract._meta.get_field(name)
+            value = getattr(contract, name)
+            if getattr(field, "choices", None):
+                value = getattr(contract, f"get_{name}_display")()
+            fields.append((field.verbose_name, value))
+        shown.append((label, fields))
+    return shown
 
 
 def _can_change(request: HttpRequest, contract: Contract) -> bool:
