@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.urls import reverse
@@ -15,16 +16,18 @@ from django.utils.translation import gettext_noop
 
 from kehu.contracts import elements as el
 from kehu.contracts.models import (
+    Clause,
     Contract,
     ContractLine,
     ContractSearchDocument,
     ContractVersion,
     Kind,
     PaymentMilestone,
+    RiskRule,
     Status,
     StatusChange,
 )
-from kehu.core.concurrency import StaleVersionError
+from kehu.core.concurrency import StaleVersionError, save_if_current
 from kehu.customers import timeline
 from kehu.customers.models import TimelineEntry
 from kehu.desk.search import document_tokens, tokenize
@@ -276,3 +279,34 @@ def search_filter(query: str) -> Q | None:
     for token in tokens:
         found &= Q(search_document__tokens__contains=f" {token} ")
     return found
+
+
+# --- the library ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def clause_add(*, code: str, **fields: Any) -> Clause:
+    """Add a clause, or the next version of ``code`` (earlier versions stay as they were)."""
+    last = (
+        Clause.objects.select_for_update()
+        .filter(code=code)
+        .aggregate(m=Max("version"))["m"]
+    )
+    clause = Clause(code=code, version=(last or 0) + 1, **fields)
+    clause.full_clean()
+    clause.save()
+    return clause
+
+
+def risk_rule_update(*, rule: RiskRule, version: int, changes: dict[str, Any]) -> RiskRule:
+    """Tune a rule (parameter checked against its kind; the added step's role must approve)."""
+    from kehu.contracts.risk import validate_rule
+
+    if "parameter" in changes:
+        validate_rule(rule.kind, changes["parameter"])
+    role = changes.get("adds_approver_role")
+    if role and role not in {"department_lead", "finance", "legal", "management"}:
+        raise ValidationError(
+            {"adds_approver_role": _("Choose department_lead, finance, legal or management.")}
+        )
+    return save_if_current(rule, expected_version=version, changes=changes)
