@@ -4,7 +4,6 @@ Customers get nothing here (403); auditors read and never write. Lifecycle and a
 refusals answer 409 with the reason; bad elements 422 naming each field (``lines.2.unit_price``).
 """
 
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,7 +15,7 @@ from ninja.pagination import paginate
 from pydantic import Field
 
 from kehu.access.permissions import ADD, CHANGE, VIEW, access_object, authorize, can
-from kehu.contracts import approvals, changes, chain, documents, selectors, services
+from kehu.contracts import approvals, chain, changes, documents, selectors, services
 from kehu.contracts import elements as el
 from kehu.contracts.models import (
     ApprovalStep,
@@ -34,6 +33,8 @@ from kehu.contracts.models import (
     PaymentModel,
     RiskRule,
     RiskSeverity,
+)
+from kehu.contracts.models import (
     Status as ContractStatus,
 )
 from kehu.core.api import ERRORS, OrderedCursorPagination
@@ -536,7 +537,9 @@ def contract_create(request: HttpRequest, payload: ContractCreateIn) -> Any:
             pk=payload.template_id, contract_type=contract_type, is_active=True
         ).first()
         if template is None:
-            raise ValidationError({"template_id": "No template of this contract type with this id."})
+            raise ValidationError(
+                {"template_id": "No template of this contract type with this id."}
+            )
     if payload.kind == Kind.FORMAT and template is None:
         raise ValidationError({"template_id": "A format contract needs its template."})
     contract = services.contract_create(
@@ -608,7 +611,9 @@ def verify(request: HttpRequest) -> Any:
     from kehu.access.permissions import is_admin, roles_of
 
     if not (is_admin(request.user) or Role.AUDITOR in roles_of(request.user)):
-        return Status(403, {"code": "forbidden", "message": "You are not allowed to do this.", "errors": []})
+        return Status(
+            403, {"code": "forbidden", "message": "You are not allowed to do this.", "errors": []}
+        )
     contracts, decisions, problems = chain.verify()
     return {
         "contracts": contracts,
@@ -842,7 +847,10 @@ def clause_list(request: HttpRequest) -> Any:
 def clause_create(request: HttpRequest, payload: ContractClauseIn) -> Any:
     authorize(request.user, ADD, Clause)
     data = payload.dict()
-    if data["contract_type_id"] and not ContractType.objects.filter(pk=data["contract_type_id"]).exists():
+    if (
+        data["contract_type_id"]
+        and not ContractType.objects.filter(pk=data["contract_type_id"]).exists()
+    ):
         raise ValidationError({"contract_type_id": "No contract type with this id."})
     clause = services.clause_add(**data)
     return Status(201, clause)
@@ -866,4 +874,3 @@ def risk_rule_update(request: HttpRequest, pk: int, payload: ContractRiskRulePat
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
     return services.risk_rule_update(rule=found, version=version, changes=data)
-

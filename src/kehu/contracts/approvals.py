@@ -16,7 +16,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,12 +24,12 @@ from kehu.access.models import Role, RoleAssignment, User
 from kehu.contracts import chain, risk
 from kehu.contracts.models import (
     SEVERITY_RANK,
+    ApprovalAssignee,
     ApprovalDecision,
     ApprovalPolicy,
     ApprovalRun,
     ApprovalStep,
     ApproverKind,
-    ApprovalAssignee,
     ChangeOrder,
     Contract,
     Decision,
@@ -40,7 +39,13 @@ from kehu.contracts.models import (
     StepMode,
     StepStatus,
 )
-from kehu.contracts.services import TransitionRefused, set_status, snapshot_version
+from kehu.contracts.services import (
+    TransitionRefused,
+    apply_change,
+    close_change,
+    set_status,
+    snapshot_version,
+)
 from kehu.core.concurrency import StaleVersionError
 from kehu.notify import notices
 from kehu.org.models import Department, Employee, KeyRole
@@ -132,7 +137,9 @@ def resolve_approvers(
     return _not_own(contract, _people([u for u in users if u.is_active]))
 
 
-def _not_own(contract: Contract, people: list[tuple[User, User | None]]) -> list[tuple[User, User | None]]:
+def _not_own(
+    contract: Contract, people: list[tuple[User, User | None]]
+) -> list[tuple[User, User | None]]:
     own = {contract.owner_id, contract.created_by_id}
     seen: set[int] = set()
     kept = []
@@ -200,11 +207,13 @@ def plan(
         steps.append(PlannedStep(last + 1, name, StepMode.ALL, people, ", ".join(codes)[:60]))
     if not steps:
         raise ValidationError(_("The approval policy gives this contract no step to pass."))
-    for step in steps:
-        if not step.approvers:
+    for planned in steps:
+        if not planned.approvers:
             raise ValidationError(
-                _("Nobody can decide the approval step “%(step)s” (approvers may not approve their own contract).")
-                % {"step": step.name}
+                _(
+                    "Nobody can decide the approval step “%(step)s” (approvers may not approve their own contract)."
+                )
+                % {"step": planned.name}
             )
     return steps
 
@@ -292,7 +301,9 @@ def start_change_approval(
     return _start_run(contract, by, change, amount, discount)
 
 
-def _record(contract: Contract, step: ApprovalStep, user: Any, decision: str, comment: str) -> ApprovalDecision:
+def _record(
+    contract: Contract, step: ApprovalStep, user: Any, decision: str, comment: str
+) -> ApprovalDecision:
     now = timezone.now()
     sequence = contract.chain_length + 1
     previous = contract.chain_head or chain.GENESIS
@@ -373,8 +384,6 @@ def _after_approval(contract: Contract, run: ApprovalRun, step: ApprovalStep, by
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
     if run.change_order is not None:
-        from kehu.contracts.changes import apply_change
-
         apply_change(contract, run.change_order, by)
     else:
         set_status(contract, Status.APPROVED, by=by)
@@ -394,8 +403,6 @@ def _stop(
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
     if run.change_order is not None:
-        from kehu.contracts.changes import close_change
-
         close_change(run.change_order, decision)
     else:
         set_status(contract, Status.DRAFT, by=by, reason=comment[:500])

@@ -9,18 +9,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from kehu.contracts import approvals
 from kehu.contracts import elements as el
-from kehu.contracts.models import ChangeOrder, ChangeStatus, Contract, Decision
+from kehu.contracts.models import ChangeOrder, ChangeStatus, Contract
 from kehu.contracts.services import (
     CHANGEABLE,
     TransitionRefused,
-    _timeline,
-    apply_elements,
     snapshot_version,
 )
 from kehu.core.concurrency import StaleVersionError
@@ -47,7 +43,9 @@ def _lock_changeable(contract: Contract) -> Contract:
 
 
 @transaction.atomic
-def change_create(*, contract: Contract, by: Any, reason: str, elements: dict[str, Any]) -> ChangeOrder:
+def change_create(
+    *, contract: Contract, by: Any, reason: str, elements: dict[str, Any]
+) -> ChangeOrder:
     """Propose a change: the full new elements and why; cost and schedule impact computed."""
     clean = el.clean_elements(elements)
     locked = _lock_changeable(contract)
@@ -116,28 +114,3 @@ def change_withdraw(*, change: ChangeOrder, by: Any, version: int) -> ChangeOrde
     locked.version += 1
     locked.save(update_fields=["status", "version", "updated_at"])
     return locked
-
-
-def apply_change(contract: Contract, change: ChangeOrder, by: Any) -> None:
-    """Approved: write the proposed elements and number the result as a new version (the
-    caller holds the contract's lock)."""
-    clean = el.clean_elements(change.proposed)
-    apply_elements(contract, clean)
-    change.status = ChangeStatus.APPLIED
-    change.version += 1
-    change.save(update_fields=["status", "version", "updated_at"])
-    version = snapshot_version(contract, by, change)
-    _timeline(
-        contract,
-        by,
-        timezone.now(),
-        gettext_noop("Contract %(number)s changed (version %(version)s)"),
-        f"change:{change.pk}",
-        version=version.number,
-    )
-
-
-def close_change(change: ChangeOrder, decision: str) -> None:
-    change.status = ChangeStatus.REJECTED if decision == Decision.REJECT else ChangeStatus.RETURNED
-    change.version += 1
-    change.save(update_fields=["status", "version", "updated_at"])

@@ -94,7 +94,7 @@ def validate_template(body: str, contract_type_id: int | None) -> None:
         problems.append(
             _("Unknown placeholders: %(names)s. Known: %(known)s.")
             % {
-                "names": ", ".join("{{ %s }}" % n for n in dict.fromkeys(unknown)),
+                "names": ", ".join(f"{{{{ {n} }}}}" for n in dict.fromkeys(unknown)),
                 "known": ", ".join(FIELDS + BLOCKS + ["clause:<code>"]),
             }
         )
@@ -114,9 +114,13 @@ def validate_template(body: str, contract_type_id: int | None) -> None:
 
 def clause_texts(template: ContractTemplate) -> list[str]:
     """The texts of the clauses a template pulls in (for the risk checks)."""
-    codes = {n.split(":", 1)[1].strip() for n in placeholders(template.body) if n.startswith("clause:")}
+    codes = {
+        n.split(":", 1)[1].strip() for n in placeholders(template.body) if n.startswith("clause:")
+    }
     zh = template.language.startswith("zh")
-    return [c.text_zh if zh else c.text_en for c in _clauses(template.contract_type_id, codes).values()]
+    return [
+        c.text_zh if zh else c.text_en for c in _clauses(template.contract_type_id, codes).values()
+    ]
 
 
 @dataclass
@@ -172,7 +176,17 @@ def _values(contract: Contract) -> dict[str, str]:
 
 
 def _line_rows(contract: Contract) -> list[list[str]]:
-    rows = [[_("No."), _("Product or service"), _("Quantity"), _("Unit price"), _("Discount %"), _("VAT %"), _("Amount")]]
+    rows = [
+        [
+            _("No."),
+            _("Product or service"),
+            _("Quantity"),
+            _("Unit price"),
+            _("Discount %"),
+            _("VAT %"),
+            _("Amount"),
+        ]
+    ]
     for line in contract.lines.all():
         amounts = el.line_amounts(line)
         name = line.name + (f" ({line.configuration})" if line.configuration else "")
@@ -189,7 +203,17 @@ def _line_rows(contract: Contract) -> list[list[str]]:
                 _money(amounts.gross, contract.currency),
             ]
         )
-    rows.append(["", _("Total (tax included)"), "", "", "", "", _money(contract.gross_total, contract.currency)])
+    rows.append(
+        [
+            "",
+            _("Total (tax included)"),
+            "",
+            "",
+            "",
+            "",
+            _money(contract.gross_total, contract.currency),
+        ]
+    )
     return rows
 
 
@@ -215,7 +239,9 @@ def render(contract: Contract) -> tuple[list[Block], list[Clause]]:
     if template is None:
         raise ValidationError(_("A non-format contract has no template to generate from."))
     validate_template(template.body, template.contract_type_id)
-    codes = {n.split(":", 1)[1].strip() for n in placeholders(template.body) if n.startswith("clause:")}
+    codes = {
+        n.split(":", 1)[1].strip() for n in placeholders(template.body) if n.startswith("clause:")
+    }
     clauses = _clauses(template.contract_type_id, codes)
     zh = template.language.startswith("zh")
     with translation.override(template.language):
@@ -291,6 +317,8 @@ def to_docx(contract: Contract) -> bytes:
 
 def to_pdf(contract: Contract) -> bytes:
     """The contract as PDF, set in reportlab's built-in STSong-Light (Chinese and Latin)."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -298,7 +326,6 @@ def to_pdf(contract: Contract) -> bytes:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
 
     if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
@@ -312,14 +339,20 @@ def to_pdf(contract: Contract) -> bytes:
         if block.kind == "heading":
             story.append(Paragraph(escape(block.text), heading))
         elif block.kind == "table" and block.rows:
-            table = Table([[Paragraph(escape(t), cell) for t in row] for row in block.rows], repeatRows=1)
+            table = Table(
+                [[Paragraph(escape(t), cell) for t in row] for row in block.rows], repeatRows=1
+            )
             table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
             story += [table, Spacer(1, 3 * mm)]
         else:
             story.append(Paragraph(escape(block.text), note if block.kind == "note" else body))
     out = io.BytesIO()
     SimpleDocTemplate(
-        out, pagesize=A4, title=f"{contract.number} {contract.title}", leftMargin=20 * mm, rightMargin=20 * mm
+        out,
+        pagesize=A4,
+        title=f"{contract.number} {contract.title}",
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
     ).build(story)
     return out.getvalue()
 

@@ -3,6 +3,7 @@ versions and change orders, compared field by field, and priced (totals are comp
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -154,10 +155,8 @@ def _value(name: str, spec: tuple[Any, ...], raw: Any, errors: dict[str, str], p
     if kind == "choice":
         text = str(raw)
         if name == "tax_rate":
-            try:
+            with contextlib.suppress(InvalidOperation, ValueError):
                 text = str(Decimal(text).quantize(CENT))
-            except (InvalidOperation, ValueError):
-                pass
         if text not in spec[1]:
             if name == "currency":
                 errors[path] = _("%(value)s is not a currency Kehu knows.") % {"value": text[:10]}
@@ -175,24 +174,30 @@ def _value(name: str, spec: tuple[Any, ...], raw: Any, errors: dict[str, str], p
         return number
     # decimals, given as strings (or numbers) and never rounded silently
     try:
-        number = Decimal(str(raw))
+        amount = Decimal(str(raw))
     except (InvalidOperation, ValueError):
         errors[path] = _("Not a number.")
         return None
+    return _checked_decimal(amount, spec, errors, path)
+
+
+def _checked_decimal(
+    number: Decimal, spec: tuple[Any, ...], errors: dict[str, str], path: str
+) -> Decimal | None:
     if not number.is_finite():
         errors[path] = _("Not a number.")
         return None
     places = spec[1]
-    if number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
-        errors[path] = _("At most %(places)s decimal places.") % {"places": places}
+    if number > spec[3]:
+        errors[path] = _("At most %(high)s.") % {"high": spec[3]}
     elif number < spec[2]:
         errors[path] = (
             _("Must not be negative.")
             if spec[2] == ZERO
             else _("At least %(low)s.") % {"low": spec[2]}
         )
-    elif number > spec[3]:
-        errors[path] = _("At most %(high)s.") % {"high": spec[3]}
+    elif number != number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):
+        errors[path] = _("At most %(places)s decimal places.") % {"places": places}
     return number
 
 
@@ -206,7 +211,9 @@ def clean_elements(data: dict[str, Any]) -> dict[str, Any]:
         raw = data.get(name)
         if kind == "decimal?":
             clean[name] = (
-                None if raw in (None, "") else _value(name, ("decimal", *spec[1:]), raw, errors, name)
+                None
+                if raw in (None, "")
+                else _value(name, ("decimal", *spec[1:]), raw, errors, name)
             )
         else:
             clean[name] = _value(name, spec, raw, errors, name)
@@ -281,14 +288,17 @@ class Totals:
 
 def line_amounts(line: dict[str, Any] | ContractLine) -> LineAmounts:
     """A line's amounts, each rounded to the cent half-up (as Chinese invoices are)."""
-    get = line.get if isinstance(line, dict) else lambda k: getattr(line, k)
-    quantity, price = Decimal(get("quantity")), Decimal(get("unit_price"))
+
+    def get(key: str) -> Any:
+        return line.get(key) if isinstance(line, dict) else getattr(line, key)
+
+    quantity, price = Decimal(str(get("quantity"))), Decimal(str(get("unit_price")))
     listed = (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
     if get("kind") == LineKind.GIFT:
         return LineAmounts(listed, ZERO, ZERO, ZERO)
-    discount = Decimal(get("discount_percent") or 0)
+    discount = Decimal(str(get("discount_percent") or 0))
     net = (listed * (HUNDRED - discount) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
-    tax = (net * Decimal(get("tax_rate")) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
+    tax = (net * Decimal(str(get("tax_rate"))) / HUNDRED).quantize(CENT, rounding=ROUND_HALF_UP)
     return LineAmounts(listed, net, tax, net + tax)
 
 

@@ -255,9 +255,7 @@ class ContractLine(models.Model):
     unit = models.CharField(_("unit"), max_length=20)
     standard = models.CharField(_("standard"), max_length=200, blank=True)
     commitments = models.TextField(_("function and performance commitments"), blank=True)
-    unit_price = models.DecimalField(
-        _("unit price"), validators=[MinValueValidator(ZERO)], **MONEY
-    )  # type: ignore[arg-type]
+    unit_price = models.DecimalField(_("unit price"), validators=[MinValueValidator(ZERO)], **MONEY)  # type: ignore[arg-type]
     discount_percent = models.DecimalField(_("discount %"), default=ZERO, **PERCENT)  # type: ignore[arg-type]
     tax_rate = models.DecimalField(
         _("VAT %"),
@@ -271,6 +269,9 @@ class ContractLine(models.Model):
         verbose_name = _("contract line")
         verbose_name_plural = _("contract lines")
         ordering = ["contract", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
 
 
 class MilestoneTrigger(models.TextChoices):
@@ -303,13 +304,14 @@ class PaymentMilestone(models.Model):
         verbose_name_plural = _("payment milestones")
         ordering = ["contract", "position", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name} ({self.percent} %)"
+
 
 class StatusChange(models.Model):
     """One validated step of the lifecycle (also a line on the account's timeline)."""
 
-    contract = models.ForeignKey(
-        Contract, on_delete=models.CASCADE, related_name="status_changes"
-    )
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(_("from"), max_length=24, choices=Status.choices)
     to_status = models.CharField(_("to"), max_length=24, choices=Status.choices)
     by = models.ForeignKey(
@@ -322,6 +324,9 @@ class StatusChange(models.Model):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
         ordering = ["contract", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
 
 
 class ContractVersion(models.Model):
@@ -345,6 +350,9 @@ class ContractVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contract", "number"], name="contract_version_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"v{self.number}"
 
 
 class ChangeStatus(models.TextChoices):
@@ -514,9 +522,7 @@ class PolicyStep(models.Model):
     key_role = models.ForeignKey(
         "org.KeyRole", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    min_amount_cny = models.DecimalField(
-        _("from amount (CNY)"), null=True, blank=True, **MONEY
-    )  # type: ignore[arg-type]
+    min_amount_cny = models.DecimalField(_("from amount (CNY)"), null=True, blank=True, **MONEY)  # type: ignore[arg-type]
     min_discount_percent = models.DecimalField(
         _("from discount %"), max_digits=5, decimal_places=2, null=True, blank=True
     )
@@ -528,6 +534,9 @@ class PolicyStep(models.Model):
         verbose_name = _("policy step")
         verbose_name_plural = _("policy steps")
         ordering = ["policy", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
 
 
 class RunStatus(models.TextChoices):
@@ -557,6 +566,9 @@ class ApprovalRun(models.Model):
         verbose_name_plural = _("approval rounds")
         ordering = ["contract", "-started_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.contract_id}: {self.status}"
+
 
 class StepStatus(models.TextChoices):
     WAITING = "waiting", _("Waiting")
@@ -584,6 +596,9 @@ class ApprovalStep(models.Model):
         ordering = ["run", "position", "id"]
         indexes = [models.Index(fields=["status"], name="approval_step_status")]
 
+    def __str__(self) -> str:
+        return f"{self.position}. {self.name}"
+
 
 class ApprovalAssignee(models.Model):
     """Who may decide a step; ``stands_in_for`` names the away approver a backup replaces."""
@@ -601,6 +616,9 @@ class ApprovalAssignee(models.Model):
             models.UniqueConstraint(fields=["step", "user"], name="approval_assignee_unique")
         ]
 
+    def __str__(self) -> str:
+        return str(self.user_id)
+
 
 class Decision(models.TextChoices):
     APPROVE = "approve", _("Approve")
@@ -613,7 +631,9 @@ class ApprovalDecision(models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="decisions")
     step = models.ForeignKey(ApprovalStep, on_delete=models.PROTECT, related_name="decisions")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
     comment = models.TextField(_("comment"), blank=True)
     decided_at = models.DateTimeField(_("decided"))
@@ -631,8 +651,10 @@ class ApprovalDecision(models.Model):
             models.UniqueConstraint(fields=["contract", "sequence"], name="decision_sequence"),
         ]
 
+    # --- risk checks -----------------------------------------------------------------------------
 
-# --- risk checks -----------------------------------------------------------------------------
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.decision}"
 
 
 class RiskRuleKind(models.TextChoices):
@@ -676,6 +698,9 @@ class RiskFinding(models.Model):
         verbose_name_plural = _("risk findings")
         ordering = ["contract", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.severity}"
+
 
 class ContractSearchDocument(models.Model):
     """The contract's words as search tokens (desk.search's tokeniser), space-delimited."""
@@ -684,3 +709,6 @@ class ContractSearchDocument(models.Model):
         Contract, on_delete=models.CASCADE, primary_key=True, related_name="search_document"
     )
     tokens = models.TextField()
+
+    def __str__(self) -> str:
+        return str(self.contract_id)

@@ -11,9 +11,8 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kehu.contracts.models import (
     SEVERITY_RANK,
@@ -89,7 +88,7 @@ def contract_text(contract: Contract) -> str:
     and, for a format contract, the clauses its template pulls in."""
     parts = [getattr(contract, name) for name in TEXT_FIELDS]
     parts += [line.commitments for line in contract.lines.all()]
-    if contract.template_id is not None:
+    if contract.template is not None:
         from kehu.contracts.documents import clause_texts
 
         parts += clause_texts(contract.template)
@@ -140,7 +139,11 @@ def check(contract: Contract, *, store: bool = False) -> list[Found]:
         RiskFinding.objects.bulk_create(
             [
                 RiskFinding(
-                    contract=contract, rule=f.rule, severity=f.severity, quote=f.quote, checked_at=now
+                    contract=contract,
+                    rule=f.rule,
+                    severity=f.severity,
+                    quote=f.quote,
+                    checked_at=now,
                 )
                 for f in found
             ]

@@ -72,7 +72,7 @@ def can_view_contract(user: Any, contract: Contract) -> bool:
 def can_edit_contract(user: Any, contract: Contract) -> bool:
     if is_admin(user):
         return True
-    if not is_staff_member(user) or Role.AUDITOR in roles_of(user) and len(roles_of(user)) == 1:
+    if not is_staff_member(user) or (Role.AUDITOR in roles_of(user) and len(roles_of(user)) == 1):
         return False
     return user.pk in (contract.owner_id, contract.created_by_id) or Role.LEGAL in roles_of(user)
 

@@ -70,7 +70,8 @@ def detail_queryset() -> QuerySet[Contract]:
         "milestones",
         Prefetch("findings", queryset=RiskFinding.objects.select_related("rule")),
         Prefetch(
-            "status_changes", queryset=StatusChange.objects.select_related("by").order_by("at", "pk")
+            "status_changes",
+            queryset=StatusChange.objects.select_related("by").order_by("at", "pk"),
         ),
         Prefetch(
             "versions",

@@ -16,11 +16,14 @@ from django.utils.translation import gettext_noop
 
 from kehu.contracts import elements as el
 from kehu.contracts.models import (
+    ChangeOrder,
+    ChangeStatus,
     Clause,
     Contract,
     ContractLine,
     ContractSearchDocument,
     ContractVersion,
+    Decision,
     Kind,
     PaymentMilestone,
     RiskRule,
@@ -154,7 +157,9 @@ def contract_update(
         raise StaleVersionError(locked)
     if locked.status not in EDITABLE:
         raise TransitionRefused(
-            _("Only a draft's elements can be edited; a %(status)s contract changes through a change order.")
+            _(
+                "Only a draft's elements can be edited; a %(status)s contract changes through a change order."
+            )
             % {"status": locked.get_status_display()}
         )
     _apply(locked, clean)
@@ -191,7 +196,9 @@ def snapshot_version(contract: Contract, by: Any, change_order: Any = None) -> C
     )
 
 
-def _timeline(contract: Contract, by: Any, at: datetime, msgid: str, key: str, **extra: Any) -> None:
+def _timeline(
+    contract: Contract, by: Any, at: datetime, msgid: str, key: str, **extra: Any
+) -> None:
     timeline.record(
         account_id=contract.account_id,
         kind=TimelineEntry.Kind.CONTRACT,
@@ -258,7 +265,9 @@ def contract_transition(
 def _document_words(contract: Contract) -> str:
     parts = [contract.number, contract.title, contract.account.name, contract.document_text]
     parts += [getattr(contract, f) for f in el.SCALARS if el.SCALARS[f][0] in (el.TEXT, el.LONG)]
-    parts += [f"{line.name} {line.configuration} {line.commitments}" for line in contract.lines.all()]
+    parts += [
+        f"{line.name} {line.configuration} {line.commitments}" for line in contract.lines.all()
+    ]
     return "\n".join(p for p in parts if p)
 
 
@@ -287,11 +296,7 @@ def search_filter(query: str) -> Q | None:
 @transaction.atomic
 def clause_add(*, code: str, **fields: Any) -> Clause:
     """Add a clause, or the next version of ``code`` (earlier versions stay as they were)."""
-    last = (
-        Clause.objects.select_for_update()
-        .filter(code=code)
-        .aggregate(m=Max("version"))["m"]
-    )
+    last = Clause.objects.select_for_update().filter(code=code).aggregate(m=Max("version"))["m"]
     clause = Clause(code=code, version=(last or 0) + 1, **fields)
     clause.full_clean()
     clause.save()
@@ -310,3 +315,31 @@ def risk_rule_update(*, rule: RiskRule, version: int, changes: dict[str, Any]) -
             {"adds_approver_role": _("Choose department_lead, finance, legal or management.")}
         )
     return save_if_current(rule, expected_version=version, changes=changes)
+
+
+# --- change orders, once decided (approvals.py calls these) ---------------------------------------
+
+
+def apply_change(contract: Contract, change: ChangeOrder, by: Any) -> None:
+    """Approved: write the proposed elements and number the result as a new version (the
+    caller holds the contract's lock)."""
+    clean = el.clean_elements(change.proposed)
+    apply_elements(contract, clean)
+    change.status = ChangeStatus.APPLIED
+    change.version += 1
+    change.save(update_fields=["status", "version", "updated_at"])
+    version = snapshot_version(contract, by, change)
+    _timeline(
+        contract,
+        by,
+        timezone.now(),
+        gettext_noop("Contract %(number)s changed (version %(version)s)"),
+        f"change:{change.pk}",
+        version=version.number,
+    )
+
+
+def close_change(change: ChangeOrder, decision: str) -> None:
+    change.status = ChangeStatus.REJECTED if decision == Decision.REJECT else ChangeStatus.RETURNED
+    change.version += 1
+    change.save(update_fields=["status", "version", "updated_at"])

@@ -72,7 +72,9 @@ def _element_forms(
     data = request.POST if request.method == "POST" else None
     initial = initial or {}
     return (
-        ElementsForm(data, initial={k: v for k, v in initial.items() if k not in ("lines", "milestones")}),
+        ElementsForm(
+            data, initial={k: v for k, v in initial.items() if k not in ("lines", "milestones")}
+        ),
         LineFormSet(data, prefix="lines", initial=initial.get("lines") or None),
         MilestoneFormSet(data, prefix="milestones", initial=initial.get("milestones") or None),
     )
@@ -126,7 +128,10 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                 if upload is not None:
                     text = documents.extract_text(upload.name, upload.read())
                     upload.seek(0)
-                if header.cleaned_data["kind"] == Kind.FORMAT and header.cleaned_data["template"] is None:
+                if (
+                    header.cleaned_data["kind"] == Kind.FORMAT
+                    and header.cleaned_data["template"] is None
+                ):
                     raise ValidationError({"template": _("A format contract needs its template.")})
                 contract = services.contract_create(
                     by=request.user,
@@ -145,14 +150,22 @@ def contract_create(request: HttpRequest) -> HttpResponse:
                     _show_errors(form, lines, milestones, exc)
                 status = 422
             else:
-                messages.success(request, _("Contract %(number)s drafted.") % {"number": contract.number})
+                messages.success(
+                    request, _("Contract %(number)s drafted.") % {"number": contract.number}
+                )
                 return redirect("contracts:detail", contract.pk)
         else:
             status = 422
     return render(
         request,
         "contracts/form.html",
-        {"header": header, "form": form, "lines": lines, "milestones": milestones, "contract": None},
+        {
+            "header": header,
+            "form": form,
+            "lines": lines,
+            "milestones": milestones,
+            "contract": None,
+        },
         status=status,
     )
 
@@ -244,7 +257,7 @@ def _groups(contract: Contract) -> list[tuple[Any, list[tuple[Any, Any]]]]:
             value = getattr(contract, name)
             if getattr(field, "choices", None):
                 value = getattr(contract, f"get_{name}_display")()
-            fields.append((field.verbose_name, value))
+            fields.append((getattr(field, "verbose_name", name), value))
         shown.append((label, fields))
     return shown
 
@@ -323,7 +336,11 @@ def step_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     contract = access_object(
-        request.user, Contract, pk, VIEW, queryset=Contract.objects.select_related("account", "template")
+        request.user,
+        Contract,
+        pk,
+        VIEW,
+        queryset=Contract.objects.select_related("account", "template"),
     )
     if contract.template_id is None:
         raise Http404
@@ -352,7 +369,7 @@ def contract_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def contract_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def contract_upload(request: HttpRequest, pk: int) -> FileResponse:
     contract = access_object(request.user, Contract, pk, VIEW)
     if not contract.document:
         raise Http404
@@ -410,7 +427,9 @@ def change_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def change_detail(request: HttpRequest, pk: int, status: int = 200, error: str = "") -> HttpResponse:
+def change_detail(
+    request: HttpRequest, pk: int, status: int = 200, error: str = ""
+) -> HttpResponse:
     change = access_object(
         request.user, ChangeOrder, pk, VIEW, queryset=ChangeOrder.objects.select_related("contract")
     )
@@ -462,4 +481,3 @@ def compare(request: HttpRequest, pk: int) -> HttpResponse:
         "contracts/compare.html",
         {"contract": contract, "comparison": comparison, "numbers": numbers},
     )
-

@@ -13,7 +13,11 @@ def _post(client, url, data):
 
 
 def _create(client, s, **overrides):
-    body = {"account_id": s.account.pk, "contract_type_id": s.contract_type.pk, **elements(**overrides)}
+    body = {
+        "account_id": s.account.pk,
+        "contract_type_id": s.contract_type.pk,
+        **elements(**overrides),
+    }
     return _post(client, "/api/contracts", body)
 
 
@@ -35,7 +39,13 @@ def test_create_read_and_totals(world):
 def test_bad_input_is_422_naming_fields_and_changes_nothing(world):
     s = setup(world)
     client = client_for(world.account_manager)
-    bad_line = {"kind": "product", "name": "x", "quantity": "1", "unit": "台", "unit_price": "12.345"}
+    bad_line = {
+        "kind": "product",
+        "name": "x",
+        "quantity": "1",
+        "unit": "台",
+        "unit_price": "12.345",
+    }
     response = _create(client, s, currency="ZZZ", lines=[bad_line])
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
@@ -49,9 +59,17 @@ def test_transition_out_of_order_is_409_with_reason(world):
     s = setup(world)
     contract = draft(world, s)
     client = client_for(world.account_manager)
-    response = _post(client, f"/api/contracts/{contract.pk}/transitions", {"to": "delivering", "version": contract.version})
+    response = _post(
+        client,
+        f"/api/contracts/{contract.pk}/transitions",
+        {"to": "delivering", "version": contract.version},
+    )
     assert response.status_code == 409 and "cannot go" in response.json()["message"]
-    response = _post(client, f"/api/contracts/{contract.pk}/transitions", {"to": "cancelled", "version": contract.version + 5, "reason": "x"})
+    response = _post(
+        client,
+        f"/api/contracts/{contract.pk}/transitions",
+        {"to": "cancelled", "version": contract.version + 5, "reason": "x"},
+    )
     assert response.status_code == 409 and response.json()["code"] == "stale_version"
 
 
@@ -80,26 +98,63 @@ def test_change_order_over_the_api(world):
     s = setup(world)
     contract = draft(world, s)
     client = client_for(world.account_manager)
-    response = _post(client, f"/api/contracts/{contract.pk}/changes", {"reason": "加量", "elements": elements()})
+    response = _post(
+        client, f"/api/contracts/{contract.pk}/changes", {"reason": "加量", "elements": elements()}
+    )
     assert response.status_code == 409  # a draft is edited, not changed
     update = {**elements(title="改名"), "version": contract.version}
-    response = client.put(f"/api/contracts/{contract.pk}", json.dumps(update), content_type="application/json")
+    response = client.put(
+        f"/api/contracts/{contract.pk}", json.dumps(update), content_type="application/json"
+    )
     assert response.status_code == 200 and response.json()["title"] == "改名"
 
 
 def test_library_template_refuses_unknown_placeholders(world):
     s = setup(world)
     legal = client_for(s.legal)
-    response = _post(legal, "/api/contracts/templates", {"contract_type_id": s.contract_type.pk, "name": "t", "language": "zh-hans", "body": "{{ nonsense }}"})
-    assert response.status_code == 422 and "{{ nonsense }}" in response.json()["errors"][0]["message"]
-    clause = {"code": "payment", "title_zh": "付款", "title_en": "Payment", "text_zh": "三十日内付款。", "text_en": "Within 30 days."}
+    response = _post(
+        legal,
+        "/api/contracts/templates",
+        {
+            "contract_type_id": s.contract_type.pk,
+            "name": "t",
+            "language": "zh-hans",
+            "body": "{{ nonsense }}",
+        },
+    )
+    assert (
+        response.status_code == 422 and "{{ nonsense }}" in response.json()["errors"][0]["message"]
+    )
+    clause = {
+        "code": "payment",
+        "title_zh": "付款",
+        "title_en": "Payment",
+        "text_zh": "三十日内付款。",
+        "text_en": "Within 30 days.",
+    }
     assert _post(legal, "/api/contracts/clauses", clause).json()["version"] == 1
     assert _post(legal, "/api/contracts/clauses", clause).json()["version"] == 2
-    ok = _post(legal, "/api/contracts/templates", {"contract_type_id": s.contract_type.pk, "name": "t", "language": "zh-hans", "body": "{{ number }}\n{{ clause:payment }}"})
+    ok = _post(
+        legal,
+        "/api/contracts/templates",
+        {
+            "contract_type_id": s.contract_type.pk,
+            "name": "t",
+            "language": "zh-hans",
+            "body": "{{ number }}\n{{ clause:payment }}",
+        },
+    )
     assert ok.status_code == 201
-    assert _post(client_for(world.account_manager), "/api/contracts/clauses", clause).status_code == 403
+    assert (
+        _post(client_for(world.account_manager), "/api/contracts/clauses", clause).status_code
+        == 403
+    )
     rule = RiskRule.objects.get(code="automatic-renewal")
-    patched = legal.patch(f"/api/contracts/risk-rules/{rule.pk}", json.dumps({"version": rule.version, "parameter": "(("}), content_type="application/json")
+    patched = legal.patch(
+        f"/api/contracts/risk-rules/{rule.pk}",
+        json.dumps({"version": rule.version, "parameter": "(("}),
+        content_type="application/json",
+    )
     assert patched.status_code == 422
 
 
@@ -111,5 +166,9 @@ def test_customers_and_auditors(world):
     assert customer.get(f"/api/contracts/{contract.pk}").status_code == 404
     auditor = client_for(world.auditor)
     assert auditor.get(f"/api/contracts/{contract.pk}").status_code == 200
-    response = _post(auditor, f"/api/contracts/{contract.pk}/transitions", {"to": "cancelled", "version": contract.version, "reason": "x"})
+    response = _post(
+        auditor,
+        f"/api/contracts/{contract.pk}/transitions",
+        {"to": "cancelled", "version": contract.version, "reason": "x"},
+    )
     assert response.status_code == 403

@@ -43,10 +43,58 @@ def test_totals_are_computed_from_the_lines(world):
     [
         ({"currency": "XYZ"}, "currency"),
         ({"currency": "USD"}, "exchange_rate"),
-        ({"lines": [{"kind": "product", "name": "x", "quantity": "1", "unit": "台", "unit_price": "-1"}]}, "lines.0.unit_price"),
-        ({"lines": [{"kind": "product", "name": "x", "quantity": "1", "unit": "台", "unit_price": "1.001"}]}, "lines.0.unit_price"),
-        ({"lines": [{"kind": "product", "name": "x", "quantity": "1", "unit": "台", "unit_price": "1", "tax_rate": "7"}]}, "lines.0.tax_rate"),
-        ({"milestones": [{"name": "a", "trigger": "signing", "percent": "80"}, {"name": "b", "trigger": "signing", "percent": "30"}]}, "milestones"),
+        (
+            {
+                "lines": [
+                    {
+                        "kind": "product",
+                        "name": "x",
+                        "quantity": "1",
+                        "unit": "台",
+                        "unit_price": "-1",
+                    }
+                ]
+            },
+            "lines.0.unit_price",
+        ),
+        (
+            {
+                "lines": [
+                    {
+                        "kind": "product",
+                        "name": "x",
+                        "quantity": "1",
+                        "unit": "台",
+                        "unit_price": "1.001",
+                    }
+                ]
+            },
+            "lines.0.unit_price",
+        ),
+        (
+            {
+                "lines": [
+                    {
+                        "kind": "product",
+                        "name": "x",
+                        "quantity": "1",
+                        "unit": "台",
+                        "unit_price": "1",
+                        "tax_rate": "7",
+                    }
+                ]
+            },
+            "lines.0.tax_rate",
+        ),
+        (
+            {
+                "milestones": [
+                    {"name": "a", "trigger": "signing", "percent": "80"},
+                    {"name": "b", "trigger": "signing", "percent": "30"},
+                ]
+            },
+            "milestones",
+        ),
     ],
 )
 def test_bad_elements_are_refused_naming_the_field(world, overrides, field):
@@ -66,15 +114,31 @@ def test_transitions_are_validated_and_on_the_timeline(world):
     s = setup(world)
     contract = draft(world, s)
     with pytest.raises(services.TransitionRefused, match="approval workflow"):
-        services.contract_transition(contract=contract, to="approved", by=world.account_manager, version=contract.version)
+        services.contract_transition(
+            contract=contract, to="approved", by=world.account_manager, version=contract.version
+        )
     with pytest.raises(services.TransitionRefused, match="cannot go"):
-        services.contract_transition(contract=contract, to="signed", by=world.account_manager, version=contract.version)
+        services.contract_transition(
+            contract=contract, to="signed", by=world.account_manager, version=contract.version
+        )
     with pytest.raises(services.TransitionRefused, match="reason"):
-        services.contract_transition(contract=contract, to="cancelled", by=world.account_manager, version=contract.version)
-    services.contract_transition(contract=contract, to="cancelled", by=world.account_manager, version=contract.version, reason="客户取消")
+        services.contract_transition(
+            contract=contract, to="cancelled", by=world.account_manager, version=contract.version
+        )
+    services.contract_transition(
+        contract=contract,
+        to="cancelled",
+        by=world.account_manager,
+        version=contract.version,
+        reason="客户取消",
+    )
     contract.refresh_from_db()
     assert contract.status == Status.CANCELLED
-    titles = list(TimelineEntry.objects.filter(account=s.account, kind="contract").values_list("title", flat=True))
+    titles = list(
+        TimelineEntry.objects.filter(account=s.account, kind="contract").values_list(
+            "title", flat=True
+        )
+    )
     assert any("已取消" in t for t in titles)
 
 
@@ -87,7 +151,11 @@ def test_full_approval_parallel_then_sequential_and_chain_verifies(world):
     steps = list(run.steps.order_by("position", "pk"))
     # finance and legal in parallel, management (165,300 ≥ 100,000) after them;
     # the risk-free contract adds no step
-    assert [(st.position, st.status) for st in steps][:3] == [(1, "pending"), (1, "pending"), (2, "waiting")]
+    assert [(st.position, st.status) for st in steps][:3] == [
+        (1, "pending"),
+        (1, "pending"),
+        (2, "waiting"),
+    ]
     # management waits until both parallel steps passed
     with pytest.raises(approvals.ApprovalRefused):
         approvals.decide(step_id=steps[2].pk, by=s.boss, decision="approve")
@@ -108,7 +176,9 @@ def test_nobody_approves_their_own_contract(world):
 
     s = setup(world)
     make_user("finance2", ("finance", None))
-    contract = services.contract_create(by=s.finance, account=s.account, contract_type=s.contract_type, elements=elements())
+    contract = services.contract_create(
+        by=s.finance, account=s.account, contract_type=s.contract_type, elements=elements()
+    )
     run = approvals.submit(contract=contract, by=s.finance, version=contract.version)
     finance_step = run.steps.get(name="财务")
     # the author is no approver of it (no other finance person: the round could not be planned
@@ -144,7 +214,9 @@ def test_tampering_is_reported(world):
     s = setup(world)
     contract = draft(world, s)
     run = approvals.submit(contract=contract, by=world.account_manager, version=contract.version)
-    approvals.decide(step_id=run.steps.get(name="财务").pk, by=s.finance, decision="approve", comment="ok")
+    approvals.decide(
+        step_id=run.steps.get(name="财务").pk, by=s.finance, decision="approve", comment="ok"
+    )
     approvals.decide(step_id=run.steps.get(name="法务").pk, by=s.legal, decision="approve")
     ApprovalDecision.objects.filter(sequence=1).update(comment="改过的意见")
     problems = chain.verify()[2]
@@ -164,7 +236,9 @@ def test_any_mode_second_approver_is_kept(world):
     _approve_all(contract, [s.finance, s.legal])
     step = run.steps.get(position=2)
     approvals.decide(step_id=step.pk, by=s.boss, decision="approve")
-    approvals.decide(step_id=step.pk, by=boss2, decision="approve")  # the same instant, after the lock
+    approvals.decide(
+        step_id=step.pk, by=boss2, decision="approve"
+    )  # the same instant, after the lock
     contract.refresh_from_db()
     assert contract.status == Status.APPROVED
     assert step.decisions.count() == 2
@@ -205,13 +279,17 @@ def test_change_order_diff_approval_and_versions(world):
     contract.refresh_from_db()
     changed = elements(delivery_due="2027-01-30")
     changed["lines"][0]["quantity"] = "12"
-    change = changes.change_create(contract=contract, by=world.account_manager, reason="客户追加两台", elements=changed)
+    change = changes.change_create(
+        contract=contract, by=world.account_manager, reason="客户追加两台", elements=changed
+    )
     assert change.cost_impact == Decimal("20340.00")  # 2 × 9,000 × 1.13
     assert change.schedule_impact_days == 30
     paths = [d.path for d in changes.change_diff(change)]
     assert paths == ["delivery_due", "lines.1.quantity"]
     with pytest.raises(services.TransitionRefused):
-        changes.change_create(contract=contract, by=world.account_manager, reason="again", elements=changed)
+        changes.change_create(
+            contract=contract, by=world.account_manager, reason="again", elements=changed
+        )
     changes.change_submit(change=change, by=world.account_manager, version=change.version)
     run = contract.approval_runs.filter(change_order=change).get()
     assert not run.steps.filter(position=2).exists()  # 20,340 CNY: below management's threshold
@@ -229,12 +307,22 @@ def test_change_order_diff_approval_and_versions(world):
 def test_editing_is_for_drafts_and_versioned(world):
     s = setup(world)
     contract = draft(world, s)
-    updated = services.contract_update(contract=contract, version=contract.version, elements=elements(title="新标题"), by=world.account_manager)
+    updated = services.contract_update(
+        contract=contract,
+        version=contract.version,
+        elements=elements(title="新标题"),
+        by=world.account_manager,
+    )
     assert updated.title == "新标题"
     from kehu.core.concurrency import StaleVersionError
 
     with pytest.raises(StaleVersionError):
-        services.contract_update(contract=contract, version=contract.version, elements=elements(), by=world.account_manager)
+        services.contract_update(
+            contract=contract,
+            version=contract.version,
+            elements=elements(),
+            by=world.account_manager,
+        )
 
 
 def test_search_finds_chinese_without_spaces(world):

@@ -33,7 +33,19 @@ def _post_data(s, **extra):
         "advance_percent": "0",
         "guarantee_kind": "none",
         "guarantee_percent": "0",
-        **_formset("lines", [{"kind": "product", "name": "交换机", "quantity": "4", "unit": "台", "unit_price": "2500.00", "tax_rate": "13.00"}]),
+        **_formset(
+            "lines",
+            [
+                {
+                    "kind": "product",
+                    "name": "交换机",
+                    "quantity": "4",
+                    "unit": "台",
+                    "unit_price": "2500.00",
+                    "tax_rate": "13.00",
+                }
+            ],
+        ),
         **_formset("milestones", [{"name": "全款", "trigger": "signing", "percent": "100"}]),
     }
     data.update(extra)
@@ -67,7 +79,9 @@ def test_upload_of_a_non_format_contract_is_searchable(world):
     assert response.status_code == 302
     found = client.get(reverse("contracts:list"), {"q": "机房搬迁"})
     assert "网络设备采购" in found.content.decode()
-    assert client.get(reverse("contracts:upload", args=[Contract.objects.get().pk])).status_code == 200
+    assert (
+        client.get(reverse("contracts:upload", args=[Contract.objects.get().pk])).status_code == 200
+    )
 
 
 def test_detail_takes_a_fixed_number_of_queries(world, django_assert_max_num_queries):
@@ -81,7 +95,14 @@ def test_detail_takes_a_fixed_number_of_queries(world, django_assert_max_num_que
         assert client.get(url).status_code == 200
     for _ in range(5):
         draft(world, s)  # other contracts change nothing
-    more = draft(world, s, lines=[{"kind": "product", "name": f"件{i}", "quantity": "1", "unit": "个", "unit_price": "1"} for i in range(20)])
+    more = draft(
+        world,
+        s,
+        lines=[
+            {"kind": "product", "name": f"件{i}", "quantity": "1", "unit": "个", "unit_price": "1"}
+            for i in range(20)
+        ],
+    )
     approvals.submit(contract=more, by=world.account_manager, version=more.version)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(reverse("contracts:detail", args=[more.pk])).status_code == 200
@@ -111,21 +132,37 @@ def test_decision_on_the_page_and_refusals_are_409(world):
     client = client_for(s.finance)
     page = client.get(reverse("contracts:detail", args=[contract.pk])).content.decode()
     assert f'data-testid="decide-{step.pk}"' in page
-    assert client.post(reverse("contracts:decide", args=[step.pk]), {"decision": "approve"}).status_code == 302
+    assert (
+        client.post(
+            reverse("contracts:decide", args=[step.pk]), {"decision": "approve"}
+        ).status_code
+        == 302
+    )
     again = client.post(reverse("contracts:decide", args=[step.pk]), {"decision": "approve"})
     assert again.status_code == 409
     owner = client_for(world.account_manager)
     contract.refresh_from_db()
-    refused = owner.post(reverse("contracts:transition", args=[contract.pk]), {"to": "signed", "version": contract.version})
+    refused = owner.post(
+        reverse("contracts:transition", args=[contract.pk]),
+        {"to": "signed", "version": contract.version},
+    )
     assert refused.status_code == 409
     assert "cannot go" in refused.content.decode()
 
 
 def test_documents_docx_and_pdf_render_chinese(world):
     s = setup(world)
-    Clause.objects.create(code="payment", title_zh="付款", title_en="Payment", text_zh="买方应在验收后三十日内付款。", text_en="Pay within 30 days.")
+    Clause.objects.create(
+        code="payment",
+        title_zh="付款",
+        title_en="Payment",
+        text_zh="买方应在验收后三十日内付款。",
+        text_en="Pay within 30 days.",
+    )
     template = ContractTemplate.objects.create(
-        contract_type=s.contract_type, name="销售合同模板", language="zh-hans",
+        contract_type=s.contract_type,
+        name="销售合同模板",
+        language="zh-hans",
         body="# {{ title }}\n合同编号：{{ number }}\n甲方：{{ account }}\n{{ lines }}\n{{ clause:payment }}\n{{ milestones }}\n合计：{{ total }}",
     )
     contract = draft(world, s)
@@ -139,7 +176,11 @@ def test_documents_docx_and_pdf_render_chinese(world):
     assert "买方应在验收后三十日内付款。" in text and contract.number in text
     assert "payment v1" in text
     pdf = client.get(reverse("contracts:pdf", args=[contract.pk]))
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and b"STSong-Light" in pdf.content
+    assert (
+        pdf.status_code == 200
+        and pdf.content.startswith(b"%PDF")
+        and b"STSong-Light" in pdf.content
+    )
 
 
 def test_unknown_placeholder_is_a_clear_error(world):
@@ -168,9 +209,16 @@ def test_change_order_pages_and_version_comparison(world):
     from kehu.contracts.elements import snapshot
 
     current = snapshot(contract)
-    data = {k: ("" if v is None else v) for k, v in current.items() if k not in ("lines", "milestones")}
+    data = {
+        k: ("" if v is None else v) for k, v in current.items() if k not in ("lines", "milestones")
+    }
     data.update(_formset("lines", current["lines"]))
-    data.update(_formset("milestones", [{k: ("" if v is None else v) for k, v in m.items()} for m in current["milestones"]]))
+    data.update(
+        _formset(
+            "milestones",
+            [{k: ("" if v is None else v) for k, v in m.items()} for m in current["milestones"]],
+        )
+    )
     data["lines-0-quantity"] = "11"
     data["reason"] = "追加一台"
     response = client.post(reverse("contracts:change-create", args=[contract.pk]), data)
@@ -178,9 +226,16 @@ def test_change_order_pages_and_version_comparison(world):
     change = contract.changes.get()
     page = client.get(reverse("contracts:change-detail", args=[change.pk])).content.decode()
     assert "lines.1.quantity" in page
-    assert client.post(reverse("contracts:change-submit", args=[change.pk]), {"version": change.version}).status_code == 302
+    assert (
+        client.post(
+            reverse("contracts:change-submit", args=[change.pk]), {"version": change.version}
+        ).status_code
+        == 302
+    )
     for step in contract.approval_runs.get(change_order=change).steps.all():
-        approvals.decide(step_id=step.pk, by=s.finance if step.name == "财务" else s.legal, decision="approve")
+        approvals.decide(
+            step_id=step.pk, by=s.finance if step.name == "财务" else s.legal, decision="approve"
+        )
     compare = client.get(reverse("contracts:compare", args=[contract.pk]), {"left": 1, "right": 2})
     assert compare.status_code == 200 and "lines.1.quantity" in compare.content.decode()
 
@@ -189,6 +244,14 @@ def test_customers_and_strangers_see_nothing(world):
     s = setup(world)
     contract = draft(world, s)
     for user in (world.customer_a, world.employee, world.agent):
-        assert client_for(user).get(reverse("contracts:detail", args=[contract.pk])).status_code == 404
-    assert client_for(world.auditor).get(reverse("contracts:detail", args=[contract.pk])).status_code == 200
-    assert client_for(world.auditor).get(reverse("contracts:edit", args=[contract.pk])).status_code == 403
+        assert (
+            client_for(user).get(reverse("contracts:detail", args=[contract.pk])).status_code == 404
+        )
+    assert (
+        client_for(world.auditor).get(reverse("contracts:detail", args=[contract.pk])).status_code
+        == 200
+    )
+    assert (
+        client_for(world.auditor).get(reverse("contracts:edit", args=[contract.pk])).status_code
+        == 403
+    )
