@@ -111,3 +111,41 @@ def draft(world: World, s: Setup, **overrides: Any) -> Contract:
         contract_type=s.contract_type,
         elements=elements(**overrides),
     )
+
+
+def matrix_objects(world: World) -> dict[str, int]:
+    """Objects for the permission matrix: an approved format contract of the administrator's
+    (with an uploaded document, two versions and a change order) that no other persona owns."""
+    from django.core.files.base import ContentFile
+
+    from kehu.contracts.models import ChangeOrder, ContractTemplate, ContractVersion, Status
+
+    contract_type = ContractType.objects.create(code="matrix", name="矩阵合同")
+    template = ContractTemplate.objects.create(
+        contract_type=contract_type,
+        name="模板",
+        language="zh-hans",
+        body="{{ number }}\n{{ lines }}",
+    )
+    account = Account.objects.create(name="合同矩阵公司")
+    contract = services.contract_create(
+        by=world.admin,
+        account=account,
+        contract_type=contract_type,
+        elements=elements(),
+        template=template,
+    )
+    contract.document.save("signed.txt", ContentFile(b"signed"))
+    Contract.objects.filter(pk=contract.pk).update(status=Status.APPROVED)
+    services.snapshot_version(contract, world.admin)
+    services.snapshot_version(contract, world.admin)
+    change = ChangeOrder.objects.create(
+        contract=contract,
+        number=1,
+        reason="r",
+        proposed=ContractVersion.objects.filter(contract=contract).first().elements,
+        base_revision=1,
+        cost_impact=0,
+        created_by=world.admin,
+    )
+    return {"contract": contract.pk, "change_order": change.pk, "approval_step": 1}

@@ -240,6 +240,28 @@ ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 ROUTES["relations:fire-create"] = (frozenset({"admin"}), "relations_account")
 ROUTES["relations:fire-list"] = (STAFF, "")
 ROUTES["relations:coverage"] = (STAFF, "")  # each sees the key accounts whose map they may see
+# Contracts carry internal economics: the matrix contract is the administrator's, so of these
+# personas only admins and auditors (who read every contract) see it; only admins change it.
+# Account managers (sales) may draft contracts; customers never see any of it.
+CONTRACT_READERS = frozenset({"admin", "auditor"})
+ROUTES["contracts:list"] = (STAFF, "")
+ROUTES["contracts:create"] = (frozenset({"admin", "account_manager"}), "")
+ROUTES["contracts:inbox"] = (STAFF, "")
+ROUTES["contracts:detail"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:edit"] = (ADMIN, "contract")
+ROUTES["contracts:docx"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:pdf"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:upload"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:compare"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:change-create"] = (ADMIN, "contract")
+ROUTES["contracts:change-detail"] = (CONTRACT_READERS, "change_order")
+for name in (
+    "contracts:transition",
+    "contracts:submit",
+    "contracts:decide",
+    "contracts:change-submit",
+):
+    ROUTES[name] = (POST_ONLY, "change_order" if name == "contracts:change-submit" else "contract")
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -306,6 +328,7 @@ def objects(world):
     received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
     from kehu.churn.tests.factories import churn_objects
     from kehu.dossier.tests.factories import dossier_objects
+    from kehu.contracts.tests.factories import matrix_objects as contracts_objects
     from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
@@ -332,6 +355,7 @@ def objects(world):
             **usage_matrix_objects(),
             **churn_objects(world),
             **relations_objects(world),
+            **contracts_objects(world),
             "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
             "contact": factories.contact("丙公司").pk,
             "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
@@ -473,6 +497,13 @@ API_ROUTES = [
     ("get", "/api/relations/accounts/1/fire"),
     ("get", "/api/relations/fire/speed"),
     ("get", "/api/relations/coverage"),
+    ("get", "/api/contracts"),
+    ("get", "/api/contracts/1"),
+    ("get", "/api/contracts/approvals/inbox"),
+    ("get", "/api/contracts/templates"),
+    ("get", "/api/contracts/clauses"),
+    ("get", "/api/contracts/risk-rules"),
+    ("get", "/api/contracts/verify"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]
