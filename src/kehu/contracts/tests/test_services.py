@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from kehu.contracts import approvals, chain, changes, risk, services
 from kehu.contracts.models import (
@@ -261,7 +262,10 @@ def test_risk_checks_quote_clauses_and_add_steps(world):
     assert "unlimited liability" in found["unlimited-liability"].quote
     assert {"no-liability-cap", "no-payment-milestone", "long-payment-term"} <= set(found)
     assert risk.level(list(found.values())) == "high"
-    run = approvals.submit(contract=contract, by=world.account_manager, version=contract.version)
+    with translation.override("en"):
+        run = approvals.submit(
+            contract=contract, by=world.account_manager, version=contract.version
+        )
     added = dict(run.steps.exclude(added_by_risk="").values_list("name", "added_by_risk"))
     assert {name: set(codes.split(", ")) for name, codes in added.items()} == {
         "Risk review (Legal)": {"no-liability-cap", "unlimited-liability"},
