@@ -322,7 +322,10 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     console.print(
         f"Open http://{host}:{port}/ and sign in as [bold]admin[/bold] / [bold]{DEMO_PASSWORD}[/bold]"
     )
-    console.print("Other demo users: lead, agent, employee, auditor, customer (same password).")
+    console.print(
+        "Other demo users: lead, agent, employee, auditor, customer, sales, finance, legal, "
+        "manager (same password)."
+    )
     serve(host=host, port=port, workers=2, with_worker=True)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kehu.contracts.models import ApprovalDecision, Contract
@@ -38,7 +38,8 @@ def decision_hash(
             approver_id,
             decision,
             comment,
-            decided_at.isoformat(timespec="microseconds"),
+            # In UTC: the database hands the instant back in UTC whatever zone it went in with.
+            decided_at.astimezone(UTC).isoformat(timespec="microseconds"),
         ],
         ensure_ascii=False,
         separators=(",", ":"),

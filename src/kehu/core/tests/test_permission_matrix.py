@@ -327,8 +327,8 @@ def objects(world):
     mailbox = Mailbox.objects.create(department=world.support, address="support@kehu.example")
     received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
     from kehu.churn.tests.factories import churn_objects
-    from kehu.dossier.tests.factories import dossier_objects
     from kehu.contracts.tests.factories import matrix_objects as contracts_objects
+    from kehu.dossier.tests.factories import dossier_objects
     from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
