@@ -169,6 +169,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
+    call_command("collectstatic", "--no-input", verbosity=0)  # as `kehu serve` does
     started = clock.perf_counter()
     build_org_demo()
     build_contracts_demo()
@@ -192,7 +193,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     results["pdf"] = timed(lambda: documents.to_pdf(contract), 30)
     results["pdf_bytes"] = len(documents.to_pdf(contract))
 
-    client = Client()
+    client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(User.objects.get(username="finance"))
     detail = f"/contracts/{contract.pk}/"
     client.get(detail)
@@ -239,7 +240,7 @@ def main() -> None:
         command = [sys.executable, __file__, "--child", "--contracts", str(args.contracts)]
         command += ["--requests", str(args.requests)]
         print(f"== {database}", flush=True)
-        output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        output = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
         for line in output.stdout.splitlines():
             print(line if not line.startswith("RESULT ") else json.dumps(json.loads(line[7:]), indent=1, ensure_ascii=False))
 
