@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.contracts.models import ApprovalDecision, ApprovalStep, RunStatus, StepStatus
-from kehu.desk import sla
 from kehu.desk.models import BusinessCalendar
-from kehu.desk.selectors import engine_calendar
+from kehu.desk.sla import engine as sla
+from kehu.desk.sla.selectors import engine_calendar
 from kehu.notify import notices
 
 REMIND_AFTER = timedelta(hours=8)  # one working day
