@@ -556,7 +556,7 @@ def contract_create(request: HttpRequest, payload: ContractCreateIn) -> Any:
 @router.get(
     "/approvals/inbox",
     response={200: list[ContractInboxOut], **ERRORS},
-    summary="The approval steps waiting for your decision (at most 200, oldest first)",
+    summary="The approval steps waiting for your decision (the 100 oldest)",
 )
 def inbox(request: HttpRequest) -> Any:
     authorize(request.user, VIEW, Contract)
