@@ -5,6 +5,7 @@ from ninja import NinjaAPI, Router
 from kehu.access.api import router as access_router
 from kehu.churn.api import router as churn_router
 from kehu.compass.api import router as compass_router
+from kehu.contracts.api import router as contracts_router
 from kehu.core.api import SessionAuth, TextParser, TokenAuth, install_error_handlers, throttles
 from kehu.customers.api import router as customers_router
 from kehu.desk.search.api import router as desk_search_router
@@ -76,3 +77,4 @@ api.add_router("/compass", compass_router)
 api.add_router("/relations", relations_router)
 api.add_router("/kb", kb_router)
 api.add_router("/pipeline", pipeline_router)
+api.add_router("/contracts", contracts_router)

@@ -369,7 +369,10 @@ def up(host: str = "127.0.0.1", port: int = 8000) -> None:
     console.print(
         f"Open http://{host}:{port}/ and sign in as [bold]admin[/bold] / [bold]{DEMO_PASSWORD}[/bold]"
     )
-    console.print("Other demo users: lead, agent, employee, auditor, customer (same password).")
+    console.print(
+        "Other demo users: lead, agent, employee, auditor, customer, sales, finance, legal, "
+        "manager (same password)."
+    )
     serve(host=host, port=port, workers=2, with_worker=True)
 
 
@@ -435,6 +438,22 @@ def check(
     except SystemCheckError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
+contracts_app = typer.Typer(help="Contracts: checks of the approval trail.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+
+
+@contracts_app.command("verify")
+def contracts_verify() -> None:
+    """Check every contract's hash-chained approval trail; exit 1 naming any decision edited,
+    inserted or deleted behind Kehu's back."""
+    _setup_django()
+    from django.core.management.base import CommandError
+
+    try:
+        _call("contracts_verify")
+    except CommandError as exc:
+        console.print(f"[bold red]{exc}[/bold red]")
+        raise typer.Exit(1) from exc
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -11,7 +11,8 @@ repeatable (a second run refreshes, it does not duplicate) and builds on the par
 4. unless ``dossier=False``: the customer dossier — 220 accounts (``customers.demo``), two years
    of usage with its swing alerts (``usage.demo``), dossiers and visits (``dossier.demo``),
    segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``),
-   and a year of pipeline: leads and opportunities in every stage (``pipeline.demo``);
+   a year of pipeline: leads and opportunities in every stage (``pipeline.demo``), and 220
+   contracts in every status with approvals, versions and change orders (``contracts.demo``);
 5. the knowledge base: 22 articles in Chinese and English, votes, deflected visits (``kb.demo``).
 
 This module sits above every app (like ``kehu.urls`` and ``kehu.cli``); import-linter keeps the
@@ -27,6 +28,7 @@ from django.db import transaction
 from kehu.audit.context import audit_context
 from kehu.audit.models import Channel
 from kehu.churn.demo import build_churn_demo
+from kehu.contracts.demo import CONTRACT_DEMO_USERS, build_contracts_demo
 from kehu.customers.demo import build_accounts_demo
 from kehu.customers.models import Account
 from kehu.desk.demo import build_calendars, build_history, build_policies, build_tickets
@@ -36,12 +38,17 @@ from kehu.feedback.demo import build_feedback_demo
 from kehu.handover.demo import build_handover_demo
 from kehu.kb.demo import build_kb_demo
 from kehu.mail.demo import build_mail_demo
-from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_org_demo
+from kehu.org.demo import DEMO_PASSWORD, build_org_demo
+from kehu.org.demo import DEMO_USERS as ORG_DEMO_USERS
 from kehu.pipeline.demo import build_pipeline_demo
 from kehu.segments.demo import build_segments_demo
 from kehu.usage.demo import build_usage_demo
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "STEPS", "build_demo"]
+
+# Everyone the demo signs in as: the organisation's users, then the contracts demo's
+# (sales, finance, legal, manager).
+DEMO_USERS = [*ORG_DEMO_USERS, *CONTRACT_DEMO_USERS]
 
 # The progress steps ``build_demo`` reports, in order (``kehu demo`` shows them as a bar).
 STEPS = [
@@ -59,6 +66,7 @@ STEPS = [
     "segments, handover, churn",
     "knowledge base",
     "pipeline",
+    "contracts",
 ]
 
 
@@ -107,4 +115,6 @@ def _build_dossier_demo(progress: Callable[[str], None]) -> int:
     progress("segments, handover, churn")
     build_pipeline_demo()
     progress("pipeline")
+    build_contracts_demo()
+    progress("contracts")
     return Account.objects.count()

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "kehu.kb",
     "kehu.ops",
     "kehu.pipeline",
+    "kehu.contracts",
 ]
 
 MIDDLEWARE = [

@@ -29,6 +29,7 @@ urlpatterns = [
     path("relations/", include("kehu.relations.urls")),
     path("kb/", include("kehu.kb.urls")),
     path("pipeline/", include("kehu.pipeline.urls")),
+    path("contracts/", include("kehu.contracts.urls")),
     path("handover/", include("kehu.handover.urls")),
     path("segments/", include("kehu.segments.urls")),
     path("compass/", include("kehu.compass.urls")),

@@ -29,6 +29,9 @@ class Role(models.TextChoices):
     EMPLOYEE = "employee", _("Employee (requester)")
     CUSTOMER = "customer", _("Customer portal user")
     AUDITOR = "auditor", _("Read-only auditor")
+    FINANCE = "finance", _("Finance")
+    LEGAL = "legal", _("Legal")
+    MANAGEMENT = "management", _("Management")
 
 
 class User(AbstractUser):

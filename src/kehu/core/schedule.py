@@ -12,6 +12,7 @@ from typing import Any
 from django.utils.module_loading import import_string
 
 PERIODIC_TASKS = [
+    "kehu.contracts.tasks.run_reminders",
     "kehu.desk.sweep.run_sweeps",
     "kehu.mail.tasks.run_mail",
     "kehu.notify.tasks.run_delivery",

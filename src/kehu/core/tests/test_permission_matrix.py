@@ -285,6 +285,28 @@ for name in ("move", "role-set", "competitor-add"):
     ROUTES[f"pipeline:{name}"] = (POST_ONLY, "pipeline_opportunity")
 ROUTES["pipeline:competitor-remove"] = (POST_ONLY, "pipeline_competitor")
 ROUTES["pipeline:lead-convert"] = (POST_ONLY, "pipeline_lead")
+# Contracts carry internal economics: the matrix contract is the administrator's, so of these
+# personas only admins and auditors (who read every contract) see it; only admins change it.
+# Account managers (sales) may draft contracts; customers never see any of it.
+CONTRACT_READERS = frozenset({"admin", "auditor"})
+ROUTES["contracts:list"] = (STAFF, "")
+ROUTES["contracts:create"] = (frozenset({"admin", "account_manager"}), "")
+ROUTES["contracts:inbox"] = (STAFF, "")
+ROUTES["contracts:detail"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:edit"] = (ADMIN, "contract")
+ROUTES["contracts:docx"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:pdf"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:upload"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:compare"] = (CONTRACT_READERS, "contract")
+ROUTES["contracts:change-create"] = (ADMIN, "contract")
+ROUTES["contracts:change-detail"] = (CONTRACT_READERS, "change_order")
+for name in (
+    "contracts:transition",
+    "contracts:submit",
+    "contracts:decide",
+    "contracts:change-submit",
+):
+    ROUTES[name] = (POST_ONLY, "change_order" if name == "contracts:change-submit" else "contract")
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -350,6 +372,7 @@ def objects(world):
     mailbox = Mailbox.objects.create(department=world.support, address="support@kehu.example")
     received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
     from kehu.churn.tests.factories import churn_objects
+    from kehu.contracts.tests.factories import matrix_objects as contracts_objects
     from kehu.dossier.tests.factories import dossier_objects
     from kehu.kb.tests.factories import matrix_objects as kb_objects
     from kehu.pipeline.tests.factories import matrix_objects as pipeline_objects
@@ -382,6 +405,7 @@ def objects(world):
             **kb_objects(world),
             **pipeline_objects(world),
             "pipeline_export_format": "xlsx",
+            **contracts_objects(world),
             "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
             "contact": factories.contact("丙公司").pk,
             "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
@@ -534,6 +558,13 @@ API_ROUTES = [
     ("get", "/api/pipeline/opportunities/1/moves"),
     ("get", "/api/pipeline/forecast"),
     ("get", "/api/pipeline/conversion"),
+    ("get", "/api/contracts"),
+    ("get", "/api/contracts/1"),
+    ("get", "/api/contracts/approvals/inbox"),
+    ("get", "/api/contracts/templates"),
+    ("get", "/api/contracts/clauses"),
+    ("get", "/api/contracts/risk-rules"),
+    ("get", "/api/contracts/verify"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [
