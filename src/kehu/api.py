@@ -15,6 +15,7 @@ from kehu.dossier.api import router as dossier_router
 from kehu.feedback.api import router as feedback_router
 from kehu.handover.api import router as handover_router
 from kehu.incidents.api import router as incidents_router
+from kehu.insight.api import router as insight_router
 from kehu.mail.api import router as mail_router
 from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router
@@ -72,3 +73,4 @@ api.add_router("/handover", handover_router)
 api.add_router("/segments", segments_router)
 api.add_router("/compass", compass_router)
 api.add_router("/relations", relations_router)
+api.add_router("/insight", insight_router)

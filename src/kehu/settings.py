@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "kehu.segments",
     "kehu.compass",
     "kehu.relations",
+    "kehu.insight",
 ]
 
 MIDDLEWARE = [

@@ -24,6 +24,7 @@ urlpatterns = [
     path("dossier/", include("kehu.dossier.urls")),
     path("churn/", include("kehu.churn.urls")),
     path("relations/", include("kehu.relations.urls")),
+    path("insight/", include("kehu.insight.urls")),
     path("handover/", include("kehu.handover.urls")),
     path("segments/", include("kehu.segments.urls")),
     path("compass/", include("kehu.compass.urls")),
