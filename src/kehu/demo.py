@@ -10,7 +10,9 @@ repeatable (a second run refreshes, it does not duplicate) and builds on the par
    threads (``mail.demo``);
 4. unless ``dossier=False``: the customer dossier — 220 accounts (``customers.demo``), two years
    of usage with its swing alerts (``usage.demo``), dossiers and visits (``dossier.demo``),
-   segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``).
+   segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``);
+5. insight: last month's and week's perception reports, health scores with twelve weeks of
+   history, and two report subscriptions (``insight.demo``).
 
 This module sits above every app (like ``kehu.urls`` and ``kehu.cli``); import-linter keeps the
 apps from importing it.
@@ -32,6 +34,7 @@ from kehu.desk.models import Ticket
 from kehu.dossier.demo import build_dossier_demo
 from kehu.feedback.demo import build_feedback_demo
 from kehu.handover.demo import build_handover_demo
+from kehu.insight.demo import build_insight_demo
 from kehu.mail.demo import build_mail_demo
 from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_org_demo
 from kehu.segments.demo import build_segments_demo
@@ -53,6 +56,7 @@ STEPS = [
     "usage",
     "dossiers",
     "segments, handover, churn",
+    "insight",
 ]
 
 
@@ -76,6 +80,8 @@ def build_demo(
         ticket_count = Ticket.objects.count()
         progress("tickets")
         account_count = _build_dossier_demo(progress) if dossier else 0
+        build_insight_demo()
+        progress("insight")
     return {
         **counts,
         "calendars": calendars,

@@ -18,13 +18,20 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from pydantic import Field
 
-from kehu.access.permissions import is_staff_member
+from kehu.access.permissions import is_staff_member, roles_of
 from kehu.core.api import ERRORS
 from kehu.customers.models import Account
 from kehu.customers.rules import can_view_dossier
 from kehu.insight import health, health_services, presentation, reports, scorecards, selectors
 from kehu.insight.models import AccountHealth, Period, Report, ScopeKind, Subscription
-from kehu.insight.rules import CUSTOMER, INTERNAL, edition_for, may_configure_health, reads_matrix, reads_scorecard
+from kehu.insight.rules import (
+    CUSTOMER,
+    INTERNAL,
+    edition_for,
+    may_configure_health,
+    reads_matrix,
+    reads_scorecard,
+)
 
 router = Router(tags=["insight"])
 
@@ -171,6 +178,8 @@ def _report_out(request: HttpRequest, report: Report, edition: str) -> dict[str,
 def report_list(
     request: HttpRequest, period: Period | None = None, kind: ScopeKind | None = None
 ) -> Any:
+    if not roles_of(request.user):
+        raise PermissionDenied
     found = selectors.readable_reports(request.user, period=period or "", kind=kind or "")[:500]
     edition = INTERNAL if is_staff_member(request.user) else CUSTOMER
     return [_report_out(request, r, edition) for r in found]
@@ -199,7 +208,9 @@ def report_get(request: HttpRequest, report_id: int) -> Any:
     summary="The caller's report subscriptions",
 )
 def subscription_list(request: HttpRequest) -> Any:
-    return [_subscription_out(s) for s in Subscription.objects.filter(user=request.user)]
+    if not roles_of(request.user):
+        raise PermissionDenied
+    return [_subscription_out(s) for s in Subscription.objects.filter(user_id=request.user.pk or 0)]
 
 
 def _subscription_out(s: Subscription) -> dict[str, Any]:
@@ -225,7 +236,9 @@ def subscription_create(request: HttpRequest, payload: InsightSubscriptionIn) ->
     summary="Unsubscribe (404: not your subscription)",
 )
 def subscription_delete(request: HttpRequest, subscription_id: int) -> Any:
-    deleted, _rows = Subscription.objects.filter(pk=subscription_id, user=request.user).delete()
+    deleted, _rows = Subscription.objects.filter(
+        pk=subscription_id, user_id=request.user.pk or 0
+    ).delete()
     if not deleted:
         raise Http404
     return 204, None
@@ -244,11 +257,15 @@ def _window(days: int) -> tuple[date, date]:
     summary="Each department's internal service scorecard the caller may see, as supplier and "
     "customer (business minutes; percentages 0–100)",
 )
-def scorecard_list(request: HttpRequest, days: Literal[30, 90, 365] = 90) -> Any:
+def scorecard_list(request: HttpRequest, days: Annotated[int, Field(ge=1, le=366)] = 90) -> Any:
     if not is_staff_member(request.user):
         raise PermissionDenied
     start, end = _window(days)
-    cards = [c for c in scorecards.scorecards(start, end) if reads_scorecard(request.user, c.department.pk)]
+    cards = [
+        c
+        for c in scorecards.scorecards(start, end)
+        if reads_scorecard(request.user, c.department.pk)
+    ]
     return [
         {
             "department_id": c.department.pk,
@@ -266,7 +283,7 @@ def scorecard_list(request: HttpRequest, days: Literal[30, 90, 365] = 90) -> Any
     response={200: InsightMatrixOut, **ERRORS},
     summary="Supplier × customer department matrix (leads, administrators, auditors; 403 others)",
 )
-def scorecard_matrix(request: HttpRequest, days: Literal[30, 90, 365] = 90) -> Any:
+def scorecard_matrix(request: HttpRequest, days: Annotated[int, Field(ge=1, le=366)] = 90) -> Any:
     if not reads_matrix(request.user):
         raise PermissionDenied
     found = scorecards.matrix(*_window(days))
@@ -274,7 +291,8 @@ def scorecard_matrix(request: HttpRequest, days: Literal[30, 90, 365] = 90) -> A
     return {
         "departments": names,
         "cells": [
-            {"supplier_id": s, "customer_id": c, **cell} for (s, c), cell in sorted(found.cells.items())
+            {"supplier_id": s, "customer_id": c, **cell}
+            for (s, c), cell in sorted(found.cells.items())
         ],
     }
 
@@ -316,7 +334,11 @@ def health_list(
 )
 def health_get(request: HttpRequest, account_id: int) -> Any:
     account = Account.objects.filter(pk=account_id).first()
-    if account is None or not is_staff_member(request.user) or not can_view_dossier(request.user, account):
+    if (
+        account is None
+        or not is_staff_member(request.user)
+        or not can_view_dossier(request.user, account)
+    ):
         raise Http404
     current = AccountHealth.objects.filter(account=account).select_related("account").first()
     if current is None:
@@ -341,7 +363,11 @@ def health_settings_get(request: HttpRequest) -> Any:
     if not may_configure_health(request.user):
         raise PermissionDenied
     row = health_services.settings_row()
-    return {"weights": health_services.weights_of(row), "thresholds": row.thresholds, "version": row.version}
+    return {
+        "weights": health_services.weights_of(row),
+        "thresholds": row.thresholds,
+        "version": row.version,
+    }
 
 
 @router.put(
@@ -363,4 +389,8 @@ def health_settings_put(request: HttpRequest, payload: InsightHealthSettingsIn) 
     row = health_services.settings_update(
         weights=payload.weights, thresholds=payload.thresholds, expected_version=payload.version
     )
-    return {"weights": health_services.weights_of(row), "thresholds": row.thresholds, "version": row.version}
+    return {
+        "weights": health_services.weights_of(row),
+        "thresholds": row.thresholds,
+        "version": row.version,
+    }

@@ -12,5 +12,9 @@ class InsightConfig(AppConfig):
 
         from kehu.insight import models, rules  # noqa: F401  (rules register permissions)
 
-        auditlog.register(models.Subscription, exclude_fields=["version", "updated_at", "created_at"])
-        auditlog.register(models.HealthSettings, exclude_fields=["version", "updated_at", "created_at"])
+        auditlog.register(
+            models.Subscription, exclude_fields=["version", "updated_at", "created_at"]
+        )
+        auditlog.register(
+            models.HealthSettings, exclude_fields=["version", "updated_at", "created_at"]
+        )

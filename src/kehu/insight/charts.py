@@ -114,4 +114,8 @@ def history_svg(history: list[Any], title: str) -> str:
     if not match:
         return str(markup)
     opening = match.group(0)
-    return opening[:-1] + f' role="img" aria-label="{escape(title)}" width="100%">' + markup[len(opening) :]
+    return (
+        opening[:-1]
+        + f' role="img" aria-label="{escape(title)}" width="100%">'
+        + markup[len(opening) :]
+    )

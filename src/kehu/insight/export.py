@@ -31,16 +31,19 @@ def _register() -> None:
 
 def pdf(doc: Document, pictures: dict[str, bytes] | None = None) -> bytes:
     """The document as an A4 PDF with its charts and tables."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-    from xml.sax.saxutils import escape
 
     _register()
     body = ParagraphStyle("body", fontName=CJK_FONT, fontSize=10, leading=15, wordWrap="CJK")
-    heading = ParagraphStyle("h2", parent=body, fontSize=13, leading=18, spaceBefore=8, spaceAfter=4)
+    heading = ParagraphStyle(
+        "h2", parent=body, fontSize=13, leading=18, spaceBefore=8, spaceAfter=4
+    )
     title = ParagraphStyle("h1", parent=body, fontSize=18, leading=24)
     muted = ParagraphStyle("muted", parent=body, fontSize=8.5, textColor=colors.grey)
     cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=11)
@@ -60,10 +63,16 @@ def pdf(doc: Document, pictures: dict[str, bytes] | None = None) -> bytes:
         if section.key in pictures:
             image = Image(io.BytesIO(pictures[section.key]))
             scale = min(1.0, width / image.imageWidth)
-            image.drawWidth, image.drawHeight = image.imageWidth * scale * 0.8, image.imageHeight * scale * 0.8
+            image.drawWidth, image.drawHeight = (
+                image.imageWidth * scale * 0.8,
+                image.imageHeight * scale * 0.8,
+            )
             story.append(image)
         data = [[Paragraph(escape(str(h)), cell) for h in section.header]]
-        data += [[Paragraph(escape("" if v is None else str(v)), cell) for v in row] for row in section.rows]
+        data += [
+            [Paragraph(escape("" if v is None else str(v)), cell) for v in row]
+            for row in section.rows
+        ]
         table = Table(data, repeatRows=1, hAlign="LEFT")
         table.setStyle(
             TableStyle(
@@ -99,7 +108,8 @@ def xlsx(doc: Document) -> bytes:
     """One sheet per section (plus the summary), headers in bold."""
     book = Workbook()
     first = book.active
-    assert first is not None
+    if first is None:  # a new workbook always has its first sheet
+        first = book.create_sheet()
     first.title = "summary"
     first.append([doc.title])
     first.append([doc.subtitle])

@@ -22,7 +22,7 @@ from kehu.desk.models import SlaClock, Ticket
 from kehu.desk.priority import TicketType
 from kehu.feedback.models import LOW_SCORE, CallbackTask, ComplaintRecord, SatisfactionRating
 from kehu.incidents.models import MajorIncident
-from kehu.insight.models import Period, ScopeKind
+from kehu.insight.models import ScopeKind
 from kehu.insight.periods import instant, previous
 
 SATISFIED = 4  # a score of 4 or 5 counts as satisfied
@@ -50,7 +50,7 @@ class Scope:
         if self.kind == ScopeKind.SUPPLIER:
             found = found.filter(requester_employee__isnull=False)
         if self.kind == ScopeKind.ACCOUNT:
-            found = found.filter(account_id=self.account_id)
+            found = found.filter(account_id=self.account_id or 0)
         return found
 
     def ticket_q(self, prefix: str) -> Q:
@@ -120,7 +120,8 @@ def sla(scope: Scope, start: date, end: date) -> list[dict[str, Any]]:
         | Q(stopped_at__isnull=True, due_at__gte=begin, due_at__lt=min(finish, timezone.now()))
     )
     rows = clocks.values("target").annotate(
-        total=Count("id"), breached=Count("id", filter=Q(breached=True) | Q(stopped_at__isnull=True))
+        total=Count("id"),
+        breached=Count("id", filter=Q(breached=True) | Q(stopped_at__isnull=True)),
     )
     found = []
     for row in sorted(rows, key=lambda r: r["target"]):
@@ -141,17 +142,21 @@ def times(scope: Scope, start: date, end: date) -> dict[str, Any]:
     period) and to resolution (tickets resolved in the period)."""
     begin, finish = instant(start), instant(end)
     tickets = scope.tickets()
-    first = sorted(
-        tickets.filter(
+    first: list[int] = sorted(
+        minutes
+        for minutes in tickets.filter(
             first_response_at__gte=begin,
             first_response_at__lt=finish,
             first_response_minutes__isnull=False,
         ).values_list("first_response_minutes", flat=True)
+        if minutes is not None
     )
-    resolved = sorted(
-        tickets.filter(
+    resolved: list[int] = sorted(
+        minutes
+        for minutes in tickets.filter(
             resolved_at__gte=begin, resolved_at__lt=finish, resolution_minutes__isnull=False
         ).values_list("resolution_minutes", flat=True)
+        if minutes is not None
     )
     return {
         "first_response": {
@@ -296,7 +301,9 @@ def top_customers(scope: Scope, start: date, end: date) -> list[dict[str, Any]]:
             complaints=Count("id", filter=Q(ticket_type=TicketType.COMPLAINT)),
         )
     )
-    rows = {row["account_id"]: dict(row, low_ratings=0, incidents=0) for row in per_account}
+    rows: dict[int, dict[str, Any]] = {
+        row["account_id"]: dict(row, low_ratings=0, incidents=0) for row in per_account
+    }
     low = (
         SatisfactionRating.objects.filter(scope.ticket_q("ticket__"))
         .filter(created_at__gte=begin, created_at__lt=finish, score__lte=LOW_SCORE)
@@ -304,8 +311,8 @@ def top_customers(scope: Scope, start: date, end: date) -> list[dict[str, Any]]:
         .values("account_id")
         .annotate(n=Count("id"))
     )
-    for row in low:
-        rows[row["account_id"]]["low_ratings"] = row["n"]
+    for low_row in low:
+        rows[low_row["account_id"]]["low_ratings"] = low_row["n"]
     hit = (
         MajorIncident.affected_accounts.through.objects.filter(
             account_id__in=rows.keys(),
@@ -315,8 +322,8 @@ def top_customers(scope: Scope, start: date, end: date) -> list[dict[str, Any]]:
         .values("account_id")
         .annotate(n=Count("id"))
     )
-    for row in hit:
-        rows[row["account_id"]]["incidents"] = row["n"]
+    for hit_row in hit:
+        rows[hit_row["account_id"]]["incidents"] = hit_row["n"]
     ranked = []
     for row in rows.values():
         pain = (

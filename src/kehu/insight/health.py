@@ -39,7 +39,9 @@ class Factor:
 FACTORS: dict[str, Factor] = {}
 
 
-def register_factor(key: str, *, label: Any, weight: int, explanation: Any) -> Callable[[Compute], Compute]:
+def register_factor(
+    key: str, *, label: Any, weight: int, explanation: Any
+) -> Callable[[Compute], Compute]:
     """Add a factor to the health score (its default weight; administrators may change it)."""
 
     def add(compute: Compute) -> Compute:
@@ -51,6 +53,11 @@ def register_factor(key: str, *, label: Any, weight: int, explanation: Any) -> C
 
 def default_weights() -> dict[str, int]:
     return {key: factor.weight for key, factor in FACTORS.items()}
+
+
+def _end_of(day: date) -> Any:
+    """Scores are as of the end of ``day``: what happened that day counts."""
+    return instant(day + timedelta(days=1))
 
 
 def clamp(value: float) -> float:
@@ -78,7 +85,7 @@ def usage_trend(account_ids: list[int], today: date) -> FactorResult:
     start = today - timedelta(days=USAGE_DAYS)
     before = start - timedelta(days=USAGE_DAYS)
     rows = (
-        UsageRecord.objects.filter(account_id__in=account_ids, day__gte=before, day__lt=today)
+        UsageRecord.objects.filter(account_id__in=account_ids, day__gte=before, day__lte=today)
         .values("account_id")
         .annotate(
             recent=Sum("spend", filter=Q(day__gte=start)),
@@ -116,7 +123,7 @@ def tickets(account_ids: list[int], today: date) -> FactorResult:
         Ticket.objects.filter(
             account_id__in=account_ids,
             created_at__gte=since,
-            created_at__lt=instant(today),
+            created_at__lt=_end_of(today),
             merged_into__isnull=True,
         )
         .values("account_id")
@@ -154,7 +161,7 @@ def satisfaction(account_ids: list[int], today: date) -> FactorResult:
         SatisfactionRating.objects.filter(
             account_id__in=account_ids,
             created_at__gte=instant(today - timedelta(days=RATING_DAYS)),
-            created_at__lt=instant(today),
+            created_at__lt=_end_of(today),
         )
         .values("account_id")
         .annotate(average=Avg("score"), n=Count("id"))
@@ -182,7 +189,7 @@ def relationship(account_ids: list[int], today: date) -> FactorResult:
     from kehu.relations.models import AccountRelationship, Person, RelationshipLevel, Stage
 
     rows = (
-        Person.objects.filter(account_id__in=account_ids, created_at__lt=instant(today))
+        Person.objects.filter(account_id__in=account_ids, created_at__lt=_end_of(today))
         .values("account_id")
         .annotate(
             people=Count("id"),
@@ -202,7 +209,12 @@ def relationship(account_ids: list[int], today: date) -> FactorResult:
         points = 25 * row["close"] + 15 * row["coaches"] + bonus.get(level, 0)  # type: ignore[call-overload]
         found[row["account_id"]] = (
             clamp(points),
-            {"people": row["people"], "close": row["close"], "coaches": row["coaches"], "level": level},
+            {
+                "people": row["people"],
+                "close": row["close"],
+                "coaches": row["coaches"],
+                "level": level,
+            },
         )
     return found
 
@@ -224,7 +236,7 @@ def incidents(account_ids: list[int], today: date) -> FactorResult:
         MajorIncident.affected_accounts.through.objects.filter(
             account_id__in=account_ids,
             majorincident__declared_at__gte=instant(today - timedelta(days=INCIDENT_DAYS)),
-            majorincident__declared_at__lt=instant(today),
+            majorincident__declared_at__lt=_end_of(today),
         )
         .values("account_id", "majorincident__severity")
         .annotate(n=Count("id"))

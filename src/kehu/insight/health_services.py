@@ -119,7 +119,9 @@ def _alert_owners(drops: dict[int, int], scores: dict[int, int]) -> None:
     for account in accounts:
         threshold, score = drops[account.pk], scores[account.pk]
 
-        def text(user: Any, account: Account = account, threshold: int = threshold, score: int = score) -> tuple[str, str]:
+        def text(
+            user: Any, account: Account = account, threshold: int = threshold, score: int = score
+        ) -> tuple[str, str]:
             title = _("Health of %(account)s fell below %(threshold)s: now %(score)s") % {
                 "account": account.name,
                 "threshold": threshold,
@@ -149,7 +151,9 @@ def run_daily(now: Any = None) -> int | None:
     return count
 
 
-def settings_update(*, weights: dict[str, int], thresholds: list[int], expected_version: int) -> HealthSettings:
+def settings_update(
+    *, weights: dict[str, int], thresholds: list[int], expected_version: int
+) -> HealthSettings:
     """Change the weights and thresholds (409 on a stale version); they apply at the next run."""
     from kehu.core.concurrency import save_if_current
 

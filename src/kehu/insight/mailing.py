@@ -23,7 +23,9 @@ from kehu.insight.rules import edition_for
 class Mime(MimeMessage):
     """A stdlib message that also takes Django's ``as_bytes(linesep=...)``."""
 
-    def as_bytes(self, unixfrom: bool = False, policy: Any = None, linesep: str | None = None) -> bytes:
+    def as_bytes(
+        self, unixfrom: bool = False, policy: Any = None, linesep: str | None = None
+    ) -> bytes:
         policy = policy or self.policy
         if linesep is not None:
             policy = policy.clone(linesep=linesep)
@@ -81,9 +83,11 @@ def build(delivery: ReportDelivery, cache: dict[Any, Any] | None = None) -> mail
     mime["Auto-Submitted"] = "auto-generated"
     mime.set_content(text)
     mime.add_alternative(html, subtype="html")
-    html_part = mime.get_payload()[1]  # type: ignore[index]
+    html_part: Any = mime.get_payload()[1]  # type: ignore[index]
     for key, picture in made["pictures"].items():
-        html_part.add_related(picture, maintype="image", subtype="png", cid=f"<{cids[key]}>", filename=f"{key}.png")
+        html_part.add_related(
+            picture, maintype="image", subtype="png", cid=f"<{cids[key]}>", filename=f"{key}.png"
+        )
     stem = f"kehu-report-{report.period}-{report.period_start:%Y%m%d}-{report.scope_key.replace(':', '-')}"
     mime.add_attachment(made["pdf"], maintype="application", subtype="pdf", filename=f"{stem}.pdf")
     mime.add_attachment(
@@ -93,5 +97,8 @@ def build(delivery: ReportDelivery, cache: dict[Any, Any] | None = None) -> mail
         filename=f"{stem}.xlsx",
     )
     return PreparedEmail(
-        mime, subject=str(mime["Subject"]), from_email=settings.DEFAULT_FROM_EMAIL, to=[delivery.address]
+        mime,
+        subject=str(mime["Subject"]),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[delivery.address],
     )

@@ -90,6 +90,9 @@ class ReportRun(models.Model):
             models.UniqueConstraint(fields=["period", "period_start"], name="one_report_run")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.period} {self.period_start}"
+
 
 class Subscription(VersionedModel):
     """A person's wish to receive one scope's weekly or monthly report, in a language."""
@@ -159,12 +162,6 @@ class ReportDelivery(models.Model):
         return f"{self.report_id} → {self.user_id}"
 
 
-def default_weights() -> dict[str, int]:
-    from kehu.insight.health import default_weights as weights
-
-    return weights()
-
-
 def default_thresholds() -> list[int]:
     return [40, 60]
 
@@ -172,7 +169,8 @@ def default_thresholds() -> list[int]:
 class HealthSettings(VersionedModel):
     """The one row of health-score settings: each factor's weight and the alert thresholds."""
 
-    weights = models.JSONField(_("factor weights"), default=default_weights)
+    # Factors without a weight here count at their registered default (health.FACTORS).
+    weights = models.JSONField(_("factor weights"), default=dict, blank=True)
     thresholds = models.JSONField(_("alert thresholds"), default=default_thresholds)
 
     class Meta:
@@ -222,6 +220,9 @@ class HealthHistory(models.Model):
             models.UniqueConstraint(fields=["account", "day"], name="one_health_score_a_day")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day}: {self.score}"
+
 
 class HealthRun(models.Model):
     """The daily recomputation, once per day however many schedulers run."""
@@ -230,3 +231,6 @@ class HealthRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     accounts = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.day)

@@ -115,8 +115,15 @@ def summary(figures: dict[str, Any]) -> str:
     """One paragraph from the numbers: what got better, what got worse, what only changed."""
     changes = figures.get("changes", [])
     head = figures.get("headline", {})
-    if not head.get("volume") and not head.get("backlog") and not figures["satisfaction"]["ratings"] and not head.get("incidents"):
-        return _("Nothing happened in this period: no tickets, no open backlog, no ratings and no major incidents.")
+    if (
+        not head.get("volume")
+        and not head.get("backlog")
+        and not figures["satisfaction"]["ratings"]
+        and not head.get("incidents")
+    ):
+        return _(
+            "Nothing happened in this period: no tickets, no open backlog, no ratings and no major incidents."
+        )
 
     def phrase(change: dict[str, Any]) -> str:
         return _("%(figure)s %(before)s → %(after)s") % {
@@ -131,7 +138,9 @@ def summary(figures: dict[str, Any]) -> str:
     separator = _(", ")
     parts = []
     if better:
-        parts.append(_("Better than the previous period: %(list)s.") % {"list": separator.join(better)})
+        parts.append(
+            _("Better than the previous period: %(list)s.") % {"list": separator.join(better)}
+        )
     if worse:
         parts.append(_("Worse: %(list)s.") % {"list": separator.join(worse)})
     if changed:
@@ -153,7 +162,9 @@ def document(report: Report, edition: str) -> Document:
     scope = _name(f["scope"]["name"], f["scope"]["name_en"])
     kind = _label(ScopeKind, report.kind) if report.kind != ScopeKind.COMPANY else ""
     period = _label(Period, report.period)
-    title = _("Perception report: %(scope)s") % {"scope": scope if not kind else f"{kind} · {scope}"}
+    title = _("Perception report: %(scope)s") % {
+        "scope": scope if not kind else f"{kind} · {scope}"
+    }
     end_shown = report.period_end.toordinal() - 1
     from datetime import date
 
@@ -220,13 +231,23 @@ def _categories(f: dict[str, Any], link: Any) -> Section:
     items = f["volume"]["by_category"]
     rows: list[list[Cell]] = [[_name(zh, en) or _("No category"), n] for zh, en, n in items]
     links = [link("volume_category", zh or "-") for zh, _en, _n in items]
-    chart = Chart([str(r[0]) for r in rows], [float(r[1] or 0) for r in rows], links, horizontal=True)
-    return Section("volume_category", _("Tickets by category"), [_("Category"), _("Tickets")], rows, links, chart if rows else None)
+    chart = Chart(
+        [str(r[0]) for r in rows], [float(r[1] or 0) for r in rows], links, horizontal=True
+    )
+    return Section(
+        "volume_category",
+        _("Tickets by category"),
+        [_("Category"), _("Tickets")],
+        rows,
+        links,
+        chart if rows else None,
+    )
 
 
 def _sla(f: dict[str, Any], link: Any) -> Section:
     rows: list[list[Cell]] = [
-        [_label(Target, r["target"]), r["total"], r["met"], percent(r["attainment"])] for r in f["sla"]
+        [_label(Target, r["target"]), r["total"], r["met"], percent(r["attainment"])]
+        for r in f["sla"]
     ]
     links = [link("sla", r["target"]) for r in f["sla"]]
     chart = Chart(
@@ -272,16 +293,34 @@ AGE_LABELS = {
 
 def _backlog(f: dict[str, Any], link: Any) -> Section:
     b = f["backlog"]
-    rows: list[list[Cell]] = [[AGE_LABELS[key](), n] for key, n in b["buckets"]] if b["open"] else []
+    rows: list[list[Cell]] = (
+        [[AGE_LABELS[key](), n] for key, n in b["buckets"]] if b["open"] else []
+    )
     links = [link("backlog", key) for key, _n in b["buckets"]] if b["open"] else []
-    chart = Chart([str(r[0]) for r in rows], [float(r[1] or 0) for r in rows], links) if rows else None
+    chart = (
+        Chart([str(r[0]) for r in rows], [float(r[1] or 0) for r in rows], links) if rows else None
+    )
     note = (
-        _("%(open)s open at the end of the period; median age %(median)s days, oldest %(oldest)s days.")
-        % {"open": b["open"], "median": number(b["median_age_days"]), "oldest": number(b["oldest_days"])}
+        _(
+            "%(open)s open at the end of the period; median age %(median)s days, oldest %(oldest)s days."
+        )
+        % {
+            "open": b["open"],
+            "median": number(b["median_age_days"]),
+            "oldest": number(b["oldest_days"]),
+        }
         if b["open"]
         else ""
     )
-    return Section("backlog", _("Backlog age at the end of the period"), [_("Age"), _("Tickets")], rows, links, chart, note)
+    return Section(
+        "backlog",
+        _("Backlog age at the end of the period"),
+        [_("Age"), _("Tickets")],
+        rows,
+        links,
+        chart,
+        note,
+    )
 
 
 def _satisfaction(f: dict[str, Any], internal: bool) -> Section:
@@ -295,8 +334,16 @@ def _satisfaction(f: dict[str, Any], internal: bool) -> Section:
             [_("Low scores (1 or 2)"), s["low"]],
         ]
     if internal and (s["ratings"] or s["callbacks_opened"]):
-        rows += [[_("Callbacks opened"), s["callbacks_opened"]], [_("Callbacks done"), s["callbacks_done"]]]
-    return Section("satisfaction", _("Satisfaction and callbacks") if internal else _("Satisfaction"), [_("Measure"), _("Value")], rows)
+        rows += [
+            [_("Callbacks opened"), s["callbacks_opened"]],
+            [_("Callbacks done"), s["callbacks_done"]],
+        ]
+    return Section(
+        "satisfaction",
+        _("Satisfaction and callbacks") if internal else _("Satisfaction"),
+        [_("Measure"), _("Value")],
+        rows,
+    )
 
 
 def _complaints(f: dict[str, Any], internal: bool, link: Any) -> Section:
@@ -309,10 +356,18 @@ def _complaints(f: dict[str, Any], internal: bool, link: Any) -> Section:
         if internal:
             rows += [[_label(RootCause, code), n] for code, n in c["by_class"]]
             links += [link("complaints", code) for code, _n in c["by_class"]]
-            rows.append([_("Loss (%(currency)s)") % {"currency": c["loss_currency"]}, c["loss_amount"]])
+            rows.append(
+                [_("Loss (%(currency)s)") % {"currency": c["loss_currency"]}, c["loss_amount"]]
+            )
             rows.append([_("Hours lost"), c["loss_hours"]])
             links += [None, None]
-    return Section("complaints", _("Complaints by class and losses") if internal else _("Complaints"), [_("Measure"), _("Value")], rows, links)
+    return Section(
+        "complaints",
+        _("Complaints by class and losses") if internal else _("Complaints"),
+        [_("Measure"), _("Value")],
+        rows,
+        links,
+    )
 
 
 def _incidents(f: dict[str, Any]) -> Section:
@@ -330,7 +385,14 @@ def _incidents(f: dict[str, Any]) -> Section:
     return Section(
         "incidents",
         _("Major incidents"),
-        [_("Reference"), _("Title"), _("Severity"), _("Status"), _("Declared"), _("Hours to resolve")],
+        [
+            _("Reference"),
+            _("Title"),
+            _("Severity"),
+            _("Status"),
+            _("Declared"),
+            _("Hours to resolve"),
+        ],
         rows,
     )
 
@@ -338,38 +400,76 @@ def _incidents(f: dict[str, Any]) -> Section:
 def _top(f: dict[str, Any], report: Report) -> Section:
     items = f["top_customers"]
     rows: list[list[Cell]] = [
-        [_name(t["name"], t["name_en"]), t["tickets"], t["breached"], t["complaints"], t["low_ratings"], t["incidents"], t["pain"]]
+        [
+            _name(t["name"], t["name_en"]),
+            t["tickets"],
+            t["breached"],
+            t["complaints"],
+            t["low_ratings"],
+            t["incidents"],
+            t["pain"],
+        ]
         for t in items
     ]
-    links: list[str | None] = [reverse("customers:account-detail", args=[t["account_id"]]) for t in items]
-    chart = Chart([str(r[0]) for r in rows], [float(t["pain"]) for t in items], links, horizontal=True)
+    links: list[str | None] = [
+        reverse("customers:account-detail", args=[t["account_id"]]) for t in items
+    ]
+    chart = Chart(
+        [str(r[0]) for r in rows], [float(t["pain"]) for t in items], links, horizontal=True
+    )
     return Section(
         "top_customers",
         _("Top customers by pain"),
-        [_("Account"), _("Tickets"), _("SLA breached"), _("Complaints"), _("Low ratings"), _("Major incidents"), _("Pain")],
+        [
+            _("Account"),
+            _("Tickets"),
+            _("SLA breached"),
+            _("Complaints"),
+            _("Low ratings"),
+            _("Major incidents"),
+            _("Pain"),
+        ],
         rows,
         links,
         chart if rows else None,
-        _("Pain: 1 per ticket, 2 per SLA breach, 3 per complaint, 2 per low rating, 5 per major incident."),
+        _(
+            "Pain: 1 per ticket, 2 per SLA breach, 3 per complaint, 2 per low rating, 5 per major incident."
+        ),
     )
 
 
 def _usage(f: dict[str, Any]) -> Section:
     u = f["usage"]
     rows: list[list[Cell]] = [
-        [_name(p["name"], p["name_en"]), p["previous_quantity"], p["quantity"], p["previous_spend"], p["spend"]]
+        [
+            _name(p["name"], p["name_en"]),
+            p["previous_quantity"],
+            p["quantity"],
+            p["previous_spend"],
+            p["spend"],
+        ]
         for p in u["products"]
     ]
     note = (
         _("Spend %(before)s → %(after)s CNY (%(change)s).")
-        % {"before": u["previous_spend"], "after": u["spend"], "change": percent(u["spend_change_pct"])}
+        % {
+            "before": u["previous_spend"],
+            "after": u["spend"],
+            "change": percent(u["spend_change_pct"]),
+        }
         if rows
         else ""
     )
     return Section(
         "usage",
         _("Usage"),
-        [_("Product"), _("Quantity before"), _("Quantity"), _("Spend before (CNY)"), _("Spend (CNY)")],
+        [
+            _("Product"),
+            _("Quantity before"),
+            _("Quantity"),
+            _("Spend before (CNY)"),
+            _("Spend (CNY)"),
+        ],
         rows,
         note=note,
     )
@@ -378,10 +478,21 @@ def _usage(f: dict[str, Any]) -> Section:
 def _relations(f: dict[str, Any]) -> Section:
     r = f["relations"]
     rows: list[list[Cell]] = [
-        [c["on"], c["person"], _label(Stage, c["from_stage"]) if c["from_stage"] else "—", _label(Stage, c["to_stage"]), _("closer") if c["up"] else _("cooler")]
+        [
+            c["on"],
+            c["person"],
+            _label(Stage, c["from_stage"]) if c["from_stage"] else "—",
+            _label(Stage, c["to_stage"]),
+            _("closer") if c["up"] else _("cooler"),
+        ]
         for c in r["changes"]
     ]
-    return Section("relations", _("Relationship changes"), [_("Date"), _("Person"), _("From"), _("To"), _("Direction")], rows)
+    return Section(
+        "relations",
+        _("Relationship changes"),
+        [_("Date"), _("Person"), _("From"), _("To"), _("Direction")],
+        rows,
+    )
 
 
 def edition_figures(figures: dict[str, Any], edition: str) -> dict[str, Any]:
@@ -398,7 +509,7 @@ def edition_figures(figures: dict[str, Any], edition: str) -> dict[str, Any]:
 
 
 def scope_title(report: Report) -> str:
-    """"Department · 售后服务部" in the active language."""
+    """ "Department · 售后服务部" in the active language."""
     scope = report.figures.get("scope", {})
     name = _name(scope.get("name", ""), scope.get("name_en", ""))
     if report.kind == ScopeKind.COMPANY:

@@ -11,7 +11,7 @@ the report stays in the archive for them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from kehu.insight.models import (
     ScopeKind,
     Subscription,
 )
+from kehu.insight.scopes import parse_scope_key, scope_key
 from kehu.org.models import Department
 
 log = logging.getLogger(__name__)
@@ -41,21 +42,7 @@ MAX_ATTEMPTS = 6
 KEY_LEVELS = (AccountLevel.STRATEGIC, AccountLevel.KEY)
 
 
-def scope_key(kind: str, pk: int | None = None) -> str:
-    return kind if kind == ScopeKind.COMPANY else f"{kind}:{pk}"
-
-
-def parse_scope_key(key: str) -> tuple[str, int | None]:
-    """(kind, id) of a scope key; ValidationError for anything else."""
-    kind, _sep, rest = key.partition(":")
-    if kind == ScopeKind.COMPANY and not rest:
-        return kind, None
-    if kind in (ScopeKind.DEPARTMENT, ScopeKind.SUPPLIER, ScopeKind.ACCOUNT) and rest.isdigit():
-        return kind, int(rest)
-    raise ValidationError({"scope": _("Unknown report scope.")})
-
-
-def _ancestors(parents: dict[int, int | None], pk: int) -> list[int]:
+def _ancestors(parents: Mapping[int, int | None], pk: int) -> list[int]:
     found = []
     current: int | None = pk
     while current is not None and current not in found:
@@ -64,7 +51,7 @@ def _ancestors(parents: dict[int, int | None], pk: int) -> list[int]:
     return found
 
 
-def _subtree(parents: dict[int, int | None], root: int) -> frozenset[int]:
+def _subtree(parents: Mapping[int, int | None], root: int) -> frozenset[int]:
     return frozenset(pk for pk in parents if root in _ancestors(parents, pk))
 
 
@@ -120,10 +107,10 @@ def scope_of(kind: str, pk: int | None) -> figures.Scope:
     if kind == ScopeKind.COMPANY:
         return figures.Scope(ScopeKind.COMPANY, name="公司", name_en="Company")
     if kind == ScopeKind.ACCOUNT:
-        account = Account.objects.get(pk=pk)
+        account = Account.objects.get(pk=pk or 0)
         return figures.Scope(kind, account_id=pk, name=account.name, name_en=account.name_en)
-    parents = dict(Department.objects.values_list("pk", "parent_id"))
-    department = Department.objects.get(pk=pk)
+    parents: dict[int, int | None] = dict(Department.objects.values_list("pk", "parent_id"))
+    department = Department.objects.get(pk=pk or 0)
     return figures.Scope(
         kind, _subtree(parents, department.pk), name=department.name, name_en=department.name_en
     )
@@ -135,7 +122,9 @@ def _pk_of(scope: figures.Scope) -> int | None:
     if scope.kind == ScopeKind.COMPANY:
         return None
     # the scope's root: the department whose subtree it is (the one without a parent inside)
-    parents = dict(Department.objects.filter(pk__in=scope.department_ids).values_list("pk", "parent_id"))
+    parents = dict(
+        Department.objects.filter(pk__in=scope.department_ids).values_list("pk", "parent_id")
+    )
     roots = [pk for pk, parent in parents.items() if parent not in scope.department_ids]
     return roots[0] if roots else None
 
@@ -156,7 +145,9 @@ def generate_report(scope: figures.Scope, period: str, start: date) -> tuple[Rep
                 period=period,
                 period_start=first,
                 period_end=end,
-                department_id=pk if scope.kind in (ScopeKind.DEPARTMENT, ScopeKind.SUPPLIER) else None,
+                department_id=pk
+                if scope.kind in (ScopeKind.DEPARTMENT, ScopeKind.SUPPLIER)
+                else None,
                 account_id=pk if scope.kind == ScopeKind.ACCOUNT else None,
                 scope_key=key,
                 figures=data,
@@ -238,7 +229,9 @@ def _claim(pk: int, now: datetime) -> bool:
     )
 
 
-def send_one(delivery: ReportDelivery, *, now: datetime, cache: dict[Any, Any] | None = None) -> bool:
+def send_one(
+    delivery: ReportDelivery, *, now: datetime, cache: dict[Any, Any] | None = None
+) -> bool:
     """Send a claimed delivery; True when the mail went out."""
     from kehu.insight import mailing
     from kehu.mail.models import BouncedAddress
@@ -304,4 +297,4 @@ def subscribe(*, user: Any, key: str, period: str, language: str) -> Subscriptio
 def _languages() -> list[tuple[str, str]]:
     from django.conf import settings
 
-    return list(settings.LANGUAGES)
+    return [(code, str(name)) for code, name in settings.LANGUAGES]

@@ -19,6 +19,7 @@ from kehu.access.permissions import VIEW, is_admin, is_staff_member, led_departm
 from kehu.customers.models import Account
 from kehu.customers.rules import can_view_dossier, employee_id_of, portal_account_id
 from kehu.insight.models import AccountHealth, Report, ScopeKind, Subscription
+from kehu.insight.scopes import parse_scope_key
 
 INTERNAL, CUSTOMER = "internal", "customer"
 BROAD = frozenset({Role.ADMIN, Role.AUDITOR})
@@ -40,8 +41,6 @@ def reads_company(user: Any) -> bool:
 
 def edition_for(user: Any, key: str) -> str | None:
     """The edition of a scope's reports the user reads: internal, customer, or None."""
-    from kehu.insight.reports import parse_scope_key
-
     kind, pk = parse_scope_key(key)
     if is_staff_member(user):
         if roles_of(user) & BROAD:
@@ -50,7 +49,7 @@ def edition_for(user: Any, key: str) -> str | None:
             return INTERNAL if reads_company(user) else None
         if kind in (ScopeKind.DEPARTMENT, ScopeKind.SUPPLIER):
             return INTERNAL if pk is not None and _leads(user, pk) else None
-        account = Account.objects.filter(pk=pk).first()
+        account = Account.objects.filter(pk=pk or 0).first()
         return INTERNAL if account is not None and can_view_dossier(user, account) else None
     if kind == ScopeKind.ACCOUNT and pk is not None and pk == portal_account_id(user):
         return CUSTOMER

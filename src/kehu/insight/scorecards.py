@@ -73,7 +73,11 @@ def scorecards(start: date, end: date, department_ids: set[int] | None = None) -
     resolution: dict[int, list[int]] = defaultdict(list)
     breached: dict[int, int] = defaultdict(int)
     for dept, requester, fr, res, br in tickets.values_list(
-        "department_id", "requesting_department_id", "first_response_minutes", "resolution_minutes", "sla_breached"
+        "department_id",
+        "requesting_department_id",
+        "first_response_minutes",
+        "resolution_minutes",
+        "sla_breached",
     ).iterator(chunk_size=5000):
         supplier[dept].requests += 1
         if fr is not None:
@@ -91,7 +95,9 @@ def scorecards(start: date, end: date, department_ids: set[int] | None = None) -
         card.breached_pct = ratio(breached[dept], card.requests)
     pairs = tickets.values("department_id", "requesting_department_id").annotate(n=Count("id"))
     for row in pairs:
-        supplier[row["department_id"]].by_customer.append((row["requesting_department_id"], row["n"]))
+        supplier[row["department_id"]].by_customer.append(
+            (row["requesting_department_id"], row["n"])
+        )
     ratings = SatisfactionRating.objects.filter(
         requesting_department__isnull=False,
         created_at__gte=instant(start),
@@ -120,7 +126,7 @@ def scorecards(start: date, end: date, department_ids: set[int] | None = None) -
     for requester, started, ended in Pause.objects.filter(
         ticket__in=tickets, status=Status.WAITING_CUSTOMER, ended_at__isnull=False
     ).values_list("ticket__requesting_department_id", "started_at", "ended_at"):
-        if requester is not None:
+        if requester is not None and ended is not None:
             waits[requester].append(_hours(started, ended))
     for dept, ccard in customer.items():
         ccard.clear_pct = ratio(ccard.requests - asked.get(dept, 0), ccard.requests)
@@ -168,7 +174,9 @@ def matrix(start: date, end: date) -> Matrix:
         created_at__gte=instant(start),
         created_at__lt=instant(end),
     )
-    for row in ratings.values("department_id", "requesting_department_id").annotate(avg=Avg("score")):
+    for row in ratings.values("department_id", "requesting_department_id").annotate(
+        avg=Avg("score")
+    ):
         key = (row["department_id"], row["requesting_department_id"])
         cells.setdefault(key, {"requests": 0, "breached_pct": None, "satisfaction": None})
         cells[key]["satisfaction"] = _round(row["avg"])

@@ -15,8 +15,9 @@ from kehu.customers.rules import dossier_accounts, portal_account_id
 from kehu.insight import health
 from kehu.insight.models import AccountHealth, HealthHistory, Report, ScopeKind
 from kehu.insight.presentation import Chart, _name, minutes, number, percent
-from kehu.insight.reports import KEY_LEVELS, parse_scope_key, scope_key
+from kehu.insight.reports import KEY_LEVELS
 from kehu.insight.rules import reads_company
+from kehu.insight.scopes import parse_scope_key, scope_key
 from kehu.insight.scorecards import Card, Matrix
 from kehu.org.models import Department
 
@@ -32,7 +33,11 @@ def readable_reports(user: Any, *, period: str = "", kind: str = "") -> QuerySet
         found = found.filter(kind=kind)
     if not is_staff_member(user):
         account_id = portal_account_id(user)
-        return found.filter(kind=ScopeKind.ACCOUNT, account_id=account_id) if account_id else found.none()
+        return (
+            found.filter(kind=ScopeKind.ACCOUNT, account_id=account_id)
+            if account_id
+            else found.none()
+        )
     if roles_of(user) & BROAD:
         return found.order_by("-period_start", "kind", "scope_key")
     allowed = Q(kind=ScopeKind.ACCOUNT, account__in=dossier_accounts(user))
@@ -54,10 +59,10 @@ def scope_label(key: str) -> str:
     if kind == ScopeKind.COMPANY:
         return str(ScopeKind.COMPANY.label)
     if kind == ScopeKind.ACCOUNT:
-        account = Account.objects.filter(pk=pk).first()
+        account = Account.objects.filter(pk=pk or 0).first()
         name = _name(account.name, account.name_en) if account else f"#{pk}"
     else:
-        department = Department.objects.filter(pk=pk).first()
+        department = Department.objects.filter(pk=pk or 0).first()
         name = _name(department.name, department.name_en) if department else f"#{pk}"
     return f"{ScopeKind(kind).label} · {name}"
 
@@ -68,7 +73,12 @@ def subscribable_scopes(user: Any) -> list[tuple[str, str]]:
     if not is_staff_member(user):
         account_id = portal_account_id(user)
         if account_id:
-            found.append((scope_key(ScopeKind.ACCOUNT, account_id), scope_label(scope_key(ScopeKind.ACCOUNT, account_id))))
+            found.append(
+                (
+                    scope_key(ScopeKind.ACCOUNT, account_id),
+                    scope_label(scope_key(ScopeKind.ACCOUNT, account_id)),
+                )
+            )
         return found
     broad = bool(roles_of(user) & BROAD)
     if reads_company(user):
@@ -81,9 +91,16 @@ def subscribable_scopes(user: Any) -> list[tuple[str, str]]:
     for d in departments:
         for kind in (ScopeKind.DEPARTMENT, ScopeKind.SUPPLIER):
             found.append((scope_key(kind, d.pk), f"{kind.label} · {_name(d.name, d.name_en)}"))
-    accounts = dossier_accounts(user).filter(is_active=True, level__in=KEY_LEVELS).order_by("name_pinyin")
+    accounts = (
+        dossier_accounts(user).filter(is_active=True, level__in=KEY_LEVELS).order_by("name_pinyin")
+    )
     for a in accounts[:500]:
-        found.append((scope_key(ScopeKind.ACCOUNT, a.pk), f"{ScopeKind.ACCOUNT.label} · {_name(a.name, a.name_en)}"))
+        found.append(
+            (
+                scope_key(ScopeKind.ACCOUNT, a.pk),
+                f"{ScopeKind.ACCOUNT.label} · {_name(a.name, a.name_en)}",
+            )
+        )
     return found
 
 
@@ -156,7 +173,9 @@ def matrix_table(found: Matrix) -> tuple[list[str], list[list[Any]]]:
 
 def health_rows(user: Any, *, order: str = "score") -> list[AccountHealth]:
     """Latest scores of the accounts whose dossier the user reads, lowest (or most fallen) first."""
-    found = AccountHealth.objects.filter(account__in=dossier_accounts(user)).select_related("account")
+    found = AccountHealth.objects.filter(account__in=dossier_accounts(user)).select_related(
+        "account"
+    )
     ordering = ["change", "score"] if order == "change" else ["score", "change"]
     return list(found.order_by(*ordering, "account__name_pinyin"))
 
@@ -168,7 +187,11 @@ def health_distribution(rows: list[AccountHealth]) -> Chart:
     counts = [sum(1 for h in rows if low <= h.score < high) for low, high in BANDS]
     labels = [f"{low}–{min(high, 100)}" for low, high in BANDS]
     url = reverse("insight:health")
-    return Chart(labels if rows else [], [float(n) for n in counts] if rows else [], [f"{url}?order=score#band-{low}" for low, _h in BANDS])
+    return Chart(
+        labels if rows else [],
+        [float(n) for n in counts] if rows else [],
+        [f"{url}?order=score#band-{low}" for low, _h in BANDS],
+    )
 
 
 def factor_rows(current: AccountHealth | None) -> list[dict[str, Any]]:

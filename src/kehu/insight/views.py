@@ -20,13 +20,29 @@ from django.views.decorators.http import require_POST
 from kehu.access.permissions import is_staff_member, roles_of
 from kehu.core.concurrency import StaleVersionError
 from kehu.customers.models import Account
-from kehu.customers.rules import can_view_dossier, dossier_accounts, portal_account_id
+from kehu.customers.rules import can_view_dossier, portal_account_id
 from kehu.desk.models import SlaClock, Ticket
-from kehu.insight import charts, export, health, health_services, presentation, reports, scorecards, selectors
+from kehu.insight import (
+    charts,
+    export,
+    health,
+    health_services,
+    presentation,
+    reports,
+    scorecards,
+    selectors,
+)
 from kehu.insight.figures import AGE_BUCKETS
 from kehu.insight.models import AccountHealth, Period, Report, ScopeKind, Subscription
 from kehu.insight.periods import instant
-from kehu.insight.rules import CUSTOMER, INTERNAL, edition_for, may_configure_health, reads_matrix, reads_scorecard
+from kehu.insight.rules import (
+    CUSTOMER,
+    INTERNAL,
+    edition_for,
+    may_configure_health,
+    reads_matrix,
+    reads_scorecard,
+)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_SHOWN = 200
@@ -64,15 +80,19 @@ def report_list(request: HttpRequest) -> HttpResponse:
     found = selectors.readable_reports(request.user, period=period, kind=kind)
     # readable_reports already decided: staff read the internal edition, customers their own.
     edition = INTERNAL if is_staff_member(request.user) else CUSTOMER
-    rows = [
-        {"report": r, "title": presentation.scope_title(r), "edition": edition}
-        for r in found[:300]
-    ]
+    listed = list(found[:300])
+    rows = [{"report": r, "title": presentation.scope_title(r), "edition": edition} for r in listed]
     if _wants_xlsx(request):
         header = [_("Report"), _("Period"), _("From"), _("Until"), _("Generated")]
-        data = [
-            [row["title"], str(Period(row["report"].period).label), row["report"].period_start, row["report"].period_end - timedelta(days=1), timezone.localtime(row["report"].generated_at).strftime("%Y-%m-%d %H:%M")]
-            for row in rows
+        data: list[list[Any]] = [
+            [
+                presentation.scope_title(r),
+                str(Period(r.period).label),
+                r.period_start,
+                r.period_end - timedelta(days=1),
+                timezone.localtime(r.generated_at).strftime("%Y-%m-%d %H:%M"),
+            ]
+            for r in listed
         ]
         return _download(export.table(_("Reports"), header, data), "kehu-reports.xlsx", XLSX)
     return render(
@@ -96,7 +116,9 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     svgs = {s.key: charts.svg(s.chart, s.title) for s in doc.sections if s.chart is not None}
     deliveries = (
         report.deliveries.select_related("user").order_by("id")
-        if edition != CUSTOMER and is_staff_member(request.user) and (roles_of(request.user) & {"admin", "auditor"})
+        if edition != CUSTOMER
+        and is_staff_member(request.user)
+        and (roles_of(request.user) & {"admin", "auditor"})
         else None
     )
     return render(
@@ -109,13 +131,19 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report, edition = _report(request, pk)
-    return _download(export.pdf(presentation.document(report, edition)), f"{_stem(report)}.pdf", "application/pdf")
+    return _download(
+        export.pdf(presentation.document(report, edition)),
+        f"{_stem(report)}.pdf",
+        "application/pdf",
+    )
 
 
 @login_required
 def report_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     report, edition = _report(request, pk)
-    return _download(export.xlsx(presentation.document(report, edition)), f"{_stem(report)}.xlsx", XLSX)
+    return _download(
+        export.xlsx(presentation.document(report, edition)), f"{_stem(report)}.xlsx", XLSX
+    )
 
 
 FIGURES = ("volume_type", "volume_channel", "volume_category", "sla", "backlog", "complaints")
@@ -138,7 +166,11 @@ def report_rows(request: HttpRequest, pk: int, figure: str) -> HttpResponse:
     elif figure == "volume_channel":
         found = created.filter(channel=key)
     elif figure == "volume_category":
-        found = created.filter(category__isnull=True) if key == "-" else created.filter(category__name=key)
+        found = (
+            created.filter(category__isnull=True)
+            if key == "-"
+            else created.filter(category__name=key)
+        )
     elif figure == "complaints":
         found = created.filter(ticket_type="complaint")
         if key != "all":
@@ -155,33 +187,61 @@ def report_rows(request: HttpRequest, pk: int, figure: str) -> HttpResponse:
             raise Http404
         low, high = bucket
         finish = min(finish, timezone.now())
-        found = tickets.exclude(resolved_at__lt=finish).exclude(closed_at__lt=finish).filter(
-            created_at__lte=finish - timedelta(days=low)
+        found = (
+            tickets.exclude(resolved_at__lt=finish)
+            .exclude(closed_at__lt=finish)
+            .filter(created_at__lte=finish - timedelta(days=low))
         )
         if high is not None:
             found = found.filter(created_at__gt=finish - timedelta(days=high))
-    found = found.select_related("department", "account").order_by(*(found.query.order_by or ["-id"]))
+    found = found.select_related("department", "account").order_by(
+        *(found.query.order_by or ["-id"])
+    )
     total = found.count()
     shown = list(found[:ROWS_SHOWN])
-    header = [_("Ticket"), _("Subject"), _("Status"), _("Department"), _("Account"), _("Created"), _("SLA breached")]
+    header = [
+        _("Ticket"),
+        _("Subject"),
+        _("Status"),
+        _("Department"),
+        _("Account"),
+        _("Created"),
+        _("SLA breached"),
+    ]
 
     def row(t: Ticket) -> list[Any]:
         return [
             t.reference,
             t.subject,
             t.get_status_display(),
-            t.department.display_name if hasattr(t.department, "display_name") else str(t.department),
+            t.department.display_name
+            if hasattr(t.department, "display_name")
+            else str(t.department),
             t.account.name if t.account else "",
             timezone.localtime(t.created_at).strftime("%Y-%m-%d %H:%M"),
             _("yes") if t.sla_breached else _("no"),
         ]
 
     if _wants_xlsx(request):
-        return _download(export.table(figure, header, [row(t) for t in found[:10000]]), f"{_stem(report)}-{figure}.xlsx", XLSX)
+        return _download(
+            export.table(figure, header, [row(t) for t in found[:10000]]),
+            f"{_stem(report)}-{figure}.xlsx",
+            XLSX,
+        )
     return render(
         request,
         "insight/report_rows.html",
-        {"report": report, "title": presentation.scope_title(report), "figure": figure, "key": key, "tickets": shown, "rows": [(t, row(t)) for t in shown], "header": header, "total": total, "limit": ROWS_SHOWN},
+        {
+            "report": report,
+            "title": presentation.scope_title(report),
+            "figure": figure,
+            "key": key,
+            "tickets": shown,
+            "rows": [(t, row(t)) for t in shown],
+            "header": header,
+            "total": total,
+            "limit": ROWS_SHOWN,
+        },
     )
 
 
@@ -204,7 +264,7 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Subscribed. The next report comes by email."))
         return redirect("insight:subscriptions")
-    mine = Subscription.objects.filter(user=request.user)
+    mine = Subscription.objects.filter(user_id=request.user.pk or 0)
     return render(
         request,
         "insight/subscriptions.html",
@@ -212,8 +272,11 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
             "subscriptions": [(s, selectors.scope_label(s.scope_key)) for s in mine],
             "scopes": selectors.subscribable_scopes(request.user),
             "periods": Period.choices,
-            "languages": [(code, translation.get_language_info(code)["name_local"]) for code, _n in _languages()],
-            "no_email": not (request.user.email or "").strip(),
+            "languages": [
+                (code, translation.get_language_info(code)["name_local"])
+                for code, _n in _languages()
+            ],
+            "no_email": not (getattr(request.user, "email", "") or "").strip(),
         },
     )
 
@@ -221,13 +284,13 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 def _languages() -> list[tuple[str, str]]:
     from django.conf import settings
 
-    return list(settings.LANGUAGES)
+    return [(code, str(name)) for code, name in settings.LANGUAGES]
 
 
 @login_required
 @require_POST
 def subscription_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    deleted, _rows = Subscription.objects.filter(pk=pk, user=request.user).delete()
+    deleted, _rows = Subscription.objects.filter(pk=pk, user_id=request.user.pk or 0).delete()
     if not deleted:
         raise Http404
     messages.success(request, _("Unsubscribed."))
@@ -249,7 +312,11 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
     if not is_staff_member(request.user):
         raise PermissionDenied
     start, end, days = _window(request)
-    cards = [c for c in scorecards.scorecards(start, end) if reads_scorecard(request.user, c.department.pk)]
+    cards = [
+        c
+        for c in scorecards.scorecards(start, end)
+        if reads_scorecard(request.user, c.department.pk)
+    ]
     header, rows = selectors.scorecard_table(cards)
     if _wants_xlsx(request):
         return _download(export.table(_("Scorecards"), header, rows), "kehu-scorecards.xlsx", XLSX)
@@ -257,7 +324,14 @@ def scorecard_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "insight/scorecards.html",
-        {"cards": cards, "days": days, "svg": charts.svg(chart, _("Requests answered per supplier department")) if chart.labels else "", "may_matrix": reads_matrix(request.user)},
+        {
+            "cards": cards,
+            "days": days,
+            "svg": charts.svg(chart, _("Requests answered per supplier department"))
+            if chart.labels
+            else "",
+            "may_matrix": reads_matrix(request.user),
+        },
     )
 
 
@@ -269,8 +343,14 @@ def scorecard_matrix(request: HttpRequest) -> HttpResponse:
     found = scorecards.matrix(start, end)
     header, rows = selectors.matrix_table(found)
     if _wants_xlsx(request):
-        return _download(export.table(_("Matrix"), header, rows), "kehu-department-matrix.xlsx", XLSX)
-    return render(request, "insight/matrix.html", {"matrix": found, "header": header, "rows": rows, "days": days})
+        return _download(
+            export.table(_("Matrix"), header, rows), "kehu-department-matrix.xlsx", XLSX
+        )
+    return render(
+        request,
+        "insight/matrix.html",
+        {"matrix": found, "header": header, "rows": rows, "days": days},
+    )
 
 
 @login_required
@@ -288,23 +368,47 @@ def health_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "insight/health_list.html",
-        {"rows": page, "total": len(found), "order": order, "svg": charts.svg(chart, _("Accounts by health score")) if chart.labels else "", "may_configure": may_configure_health(request.user)},
+        {
+            "rows": page,
+            "total": len(found),
+            "order": order,
+            "svg": charts.svg(chart, _("Accounts by health score")) if chart.labels else "",
+            "may_configure": may_configure_health(request.user),
+        },
     )
 
 
 @login_required
 def health_account(request: HttpRequest, account_id: int) -> HttpResponse:
     account = Account.objects.filter(pk=account_id).first()
-    if account is None or not is_staff_member(request.user) or not can_view_dossier(request.user, account):
+    if (
+        account is None
+        or not is_staff_member(request.user)
+        or not can_view_dossier(request.user, account)
+    ):
         raise Http404
     current = AccountHealth.objects.filter(account=account).first()
     factors = selectors.factor_rows(current)
     history = selectors.health_history(account)
     if _wants_xlsx(request):
         header = [_("Day"), _("Health score")]
-        return _download(export.table(_("Health history"), header, [[h.day, h.score] for h in history]), f"kehu-health-{account.pk}.xlsx", XLSX)
+        return _download(
+            export.table(_("Health history"), header, [[h.day, h.score] for h in history]),
+            f"kehu-health-{account.pk}.xlsx",
+            XLSX,
+        )
     svg = charts.history_svg(history, _("Health score history")) if history else ""
-    return render(request, "insight/health_account.html", {"account": account, "current": current, "factors": factors, "svg": svg, "history": history})
+    return render(
+        request,
+        "insight/health_account.html",
+        {
+            "account": account,
+            "current": current,
+            "factors": factors,
+            "svg": svg,
+            "history": history,
+        },
+    )
 
 
 @login_required
@@ -315,19 +419,35 @@ def health_settings(request: HttpRequest) -> HttpResponse:
     weights = health_services.weights_of(row)
     if request.method == "POST":
         try:
-            new_weights = {key: _int(request.POST.get(f"weight_{key}", ""), key) for key in health.FACTORS}
-            thresholds = [_int(v, "thresholds") for v in request.POST.get("thresholds", "").replace("，", ",").split(",") if v.strip()]
-            health_services.settings_update(weights=new_weights, thresholds=thresholds, expected_version=_int(request.POST.get("version", ""), "version"))
+            new_weights = {
+                key: _int(request.POST.get(f"weight_{key}", ""), key) for key in health.FACTORS
+            }
+            thresholds = [
+                _int(v, "thresholds")
+                for v in request.POST.get("thresholds", "").replace("，", ",").split(",")
+                if v.strip()
+            ]
+            health_services.settings_update(
+                weights=new_weights,
+                thresholds=thresholds,
+                expected_version=_int(request.POST.get("version", ""), "version"),
+            )
         except ValidationError as error:
             for text in error.messages:
                 messages.error(request, text)
         except StaleVersionError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("Saved. The new weights apply from the next recomputation."))
+            messages.success(
+                request, _("Saved. The new weights apply from the next recomputation.")
+            )
             return redirect("insight:health-settings")
     factors = [(f, weights.get(key, 0)) for key, f in health.FACTORS.items()]
-    return render(request, "insight/health_settings.html", {"row": row, "factors": factors, "thresholds": ", ".join(str(t) for t in row.thresholds)})
+    return render(
+        request,
+        "insight/health_settings.html",
+        {"row": row, "factors": factors, "thresholds": ", ".join(str(t) for t in row.thresholds)},
+    )
 
 
 def _int(value: str, field: str) -> int:

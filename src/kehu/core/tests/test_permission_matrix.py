@@ -240,6 +240,21 @@ ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 ROUTES["relations:fire-create"] = (frozenset({"admin"}), "relations_account")
 ROUTES["relations:fire-list"] = (STAFF, "")
 ROUTES["relations:coverage"] = (STAFF, "")  # each sees the key accounts whose map they may see
+# Insight: the matrix's report is the company's (leads, after-sales, administrators, auditors);
+# customers open only their own account's customer edition (tested in insight's own tests).
+COMPANY_READERS = frozenset({"lead", "after_sales", "admin", "auditor"})
+ROUTES["insight:index"] = (ANY_ROLE, "")
+ROUTES["insight:reports"] = (ANY_ROLE, "")
+ROUTES["insight:subscriptions"] = (ANY_ROLE, "")
+ROUTES["insight:subscription-delete"] = (POST_ONLY, "insight_subscription")
+for name in ("report-detail", "report-pdf", "report-xlsx"):
+    ROUTES[f"insight:{name}"] = (COMPANY_READERS, "insight_report")
+ROUTES["insight:report-rows"] = (COMPANY_READERS, "insight_rows")
+ROUTES["insight:scorecards"] = (STAFF, "")
+ROUTES["insight:matrix"] = (frozenset({"lead", "admin", "auditor"}), "")
+ROUTES["insight:health"] = (STAFF, "")
+ROUTES["insight:health-account"] = (DOSSIER_READERS, "account")
+ROUTES["insight:health-settings"] = (ADMIN, "")
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -306,6 +321,7 @@ def objects(world):
     received = ingest.ingest(build_mail(sender="someone@else.example"), mailbox)
     from kehu.churn.tests.factories import churn_objects
     from kehu.dossier.tests.factories import dossier_objects
+    from kehu.insight.tests.factories import matrix_objects as insight_objects
     from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
@@ -332,6 +348,7 @@ def objects(world):
             **usage_matrix_objects(),
             **churn_objects(world),
             **relations_objects(world),
+            **insight_objects(world),
             "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
             "contact": factories.contact("丙公司").pk,
             "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
@@ -368,6 +385,8 @@ def _url(name: str, kind: str, world, objects) -> str:
         return reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"})
     if kind == "user":
         return reverse(name, args=[world.admin.pk])
+    if kind == "insight_rows":
+        return reverse(name, args=[objects["insight_report"], "volume_type"])
     if kind == "export":
         return reverse(name, kwargs={"kind": "employees", "fmt": "csv"})
     return reverse(name, args=[objects[kind]])
@@ -473,9 +492,18 @@ API_ROUTES = [
     ("get", "/api/relations/accounts/1/fire"),
     ("get", "/api/relations/fire/speed"),
     ("get", "/api/relations/coverage"),
+    ("get", "/api/insight/scorecards"),
+    ("get", "/api/insight/scorecards/matrix"),
+    ("get", "/api/insight/health"),
+    ("get", "/api/insight/health/settings"),
+    ("get", "/api/insight/health/accounts/1"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
-CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]
+CUSTOMER_API_ROUTES = [
+    ("get", "/api/desk/search?q=x"),
+    ("get", "/api/insight/reports"),
+    ("get", "/api/insight/subscriptions"),
+]
 
 
 # Deliberately open operations (each throttled and holding its own secret in the path).
