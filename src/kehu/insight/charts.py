@@ -60,6 +60,9 @@ def _chart(chart: Chart, title: str, *, style: Style, links: bool) -> Any:
         config["formatter"] = lambda v: f"{v:.1f}%"
     else:
         config["formatter"] = lambda v: f"{v:g}"
+        top = int(max(chart.values, default=0))
+        step = max(1, -(-top // 6))  # whole numbers of tickets: at most about six grid lines
+        config["y_labels"] = list(range(0, top + step + 1, step))
     drawn = (pygal.HorizontalBar if chart.horizontal else pygal.Bar)(**config)
     drawn.x_labels = chart.labels
     values = []

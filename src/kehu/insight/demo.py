@@ -43,9 +43,7 @@ def build_insight_demo() -> dict[str, int]:
 
 def _demo_scopes() -> list[tuple[str, int | None]]:
     scopes: list[tuple[str, int | None]] = [(ScopeKind.COMPANY, None)]
-    busiest = (
-        Ticket.objects.values("department_id").annotate(n=Count("id")).order_by("-n").first()
-    )
+    busiest = Ticket.objects.values("department_id").annotate(n=Count("id")).order_by("-n").first()
     if busiest:
         scopes.append((ScopeKind.DEPARTMENT, busiest["department_id"]))
     customer = User.objects.filter(username="customer").first()

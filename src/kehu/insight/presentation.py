@@ -205,7 +205,7 @@ def _changes(f: dict[str, Any]) -> Section:
     }
     rows: list[list[Cell]] = [
         [
-            FIGURE_NAMES[c["key"]]().capitalize(),
+            _first_upper(FIGURE_NAMES[c["key"]]()),
             shown(c["key"], c["before"]),
             shown(c["key"], c["after"]),
             verdicts[c["verdict"]],
@@ -218,6 +218,10 @@ def _changes(f: dict[str, Any]) -> Section:
         [_("Figure"), _("Previous period"), _("This period"), _("Verdict")],
         rows,
     )
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _by(pairs: list[list[Any]], key: str, title: str, choices: Any, link: Any) -> Section:
