@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -151,7 +152,7 @@ def summary(figures: dict[str, Any]) -> str:
 
 
 def _rows_url(report: Report, figure: str, key: Any) -> str:
-    return reverse("insight:report-rows", args=[report.pk, figure]) + f"?key={key}"
+    return reverse("insight:report-rows", args=[report.pk, figure]) + "?" + urlencode({"key": key})
 
 
 def document(report: Report, edition: str) -> Document:
