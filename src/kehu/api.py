@@ -17,6 +17,7 @@ from kehu.feedback.api import router as feedback_router
 from kehu.handover.api import router as handover_router
 from kehu.incidents.api import router as incidents_router
 from kehu.kb.api import router as kb_router
+from kehu.insight.api import router as insight_router
 from kehu.mail.api import router as mail_router
 from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router
@@ -78,3 +79,4 @@ api.add_router("/relations", relations_router)
 api.add_router("/kb", kb_router)
 api.add_router("/pipeline", pipeline_router)
 api.add_router("/contracts", contracts_router)
+api.add_router("/insight", insight_router)

@@ -13,7 +13,9 @@ repeatable (a second run refreshes, it does not duplicate) and builds on the par
    segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``),
    a year of pipeline: leads and opportunities in every stage (``pipeline.demo``), and 220
    contracts in every status with approvals, versions and change orders (``contracts.demo``);
-5. the knowledge base: 22 articles in Chinese and English, votes, deflected visits (``kb.demo``).
+5. the knowledge base: 22 articles in Chinese and English, votes, deflected visits (``kb.demo``);
+6. insight: last month's and week's perception reports, health scores with twelve weeks of
+   history, and two report subscriptions (``insight.demo``).
 
 This module sits above every app (like ``kehu.urls`` and ``kehu.cli``); import-linter keeps the
 apps from importing it.
@@ -37,6 +39,7 @@ from kehu.dossier.demo import build_dossier_demo
 from kehu.feedback.demo import build_feedback_demo
 from kehu.handover.demo import build_handover_demo
 from kehu.kb.demo import build_kb_demo
+from kehu.insight.demo import build_insight_demo
 from kehu.mail.demo import build_mail_demo
 from kehu.org.demo import DEMO_PASSWORD, build_org_demo
 from kehu.org.demo import DEMO_USERS as ORG_DEMO_USERS
@@ -67,6 +70,7 @@ STEPS = [
     "knowledge base",
     "pipeline",
     "contracts",
+    "insight",
 ]
 
 
@@ -92,6 +96,8 @@ def build_demo(
         account_count = _build_dossier_demo(progress) if dossier else 0
         articles = build_kb_demo()
         progress("knowledge base")
+        build_insight_demo()
+        progress("insight")
     return {
         **counts,
         "calendars": calendars,

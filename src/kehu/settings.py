@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "kehu.ops",
     "kehu.pipeline",
     "kehu.contracts",
+    "kehu.insight",
 ]
 
 MIDDLEWARE = [

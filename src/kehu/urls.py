@@ -30,6 +30,7 @@ urlpatterns = [
     path("kb/", include("kehu.kb.urls")),
     path("pipeline/", include("kehu.pipeline.urls")),
     path("contracts/", include("kehu.contracts.urls")),
+    path("insight/", include("kehu.insight.urls")),
     path("handover/", include("kehu.handover.urls")),
     path("segments/", include("kehu.segments.urls")),
     path("compass/", include("kehu.compass.urls")),

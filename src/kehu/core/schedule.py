@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 PERIODIC_TASKS = [
     "kehu.contracts.tasks.run_reminders",
     "kehu.desk.sweep.run_sweeps",
+    "kehu.insight.tasks.run_insight",
     "kehu.mail.tasks.run_mail",
     "kehu.notify.tasks.run_delivery",
     "kehu.relations.tasks.run_coverage_check",

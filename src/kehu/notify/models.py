@@ -26,6 +26,10 @@ class Event(models.TextChoices):
     SWING_ALERT = "usage.swing_alert", _("Usage or spend of my accounts swings")
     HANDOVER = "handover.assigned", _("Accounts are handed over to me or by me")
     CHURN_REVIEW = "churn.review_opened", _("A churn review is opened on my accounts")
+    HEALTH_DROP = (
+        "insight.health_drop",
+        _("The health score of my accounts falls below a threshold"),
+    )
 
 
 # Everything goes to the inbox; email only for what needs a person's attention soon.
@@ -38,6 +42,7 @@ EMAIL_BY_DEFAULT = frozenset(
         Event.SLA_ESCALATION,
         Event.SWING_ALERT,
         Event.HANDOVER,
+        Event.HEALTH_DROP,
     }
 )
 

@@ -307,6 +307,21 @@ for name in (
     "contracts:change-submit",
 ):
     ROUTES[name] = (POST_ONLY, "change_order" if name == "contracts:change-submit" else "contract")
+# Insight: the matrix's report is the company's (leads, after-sales, administrators, auditors);
+# customers open only their own account's customer edition (tested in insight's own tests).
+COMPANY_READERS = frozenset({"lead", "after_sales", "admin", "auditor"})
+ROUTES["insight:index"] = (ANY_ROLE, "")
+ROUTES["insight:reports"] = (ANY_ROLE, "")
+ROUTES["insight:subscriptions"] = (ANY_ROLE, "")
+ROUTES["insight:subscription-delete"] = (POST_ONLY, "insight_subscription")
+for name in ("report-detail", "report-pdf", "report-xlsx"):
+    ROUTES[f"insight:{name}"] = (COMPANY_READERS, "insight_report")
+ROUTES["insight:report-rows"] = (COMPANY_READERS, "insight_rows")
+ROUTES["insight:scorecards"] = (STAFF, "")
+ROUTES["insight:matrix"] = (frozenset({"lead", "admin", "auditor"}), "")
+ROUTES["insight:health"] = (STAFF, "")
+ROUTES["insight:health-account"] = (DOSSIER_READERS, "account")
+ROUTES["insight:health-settings"] = (ADMIN, "")
 
 
 def _named_routes(resolver=None, prefix=""):
@@ -376,6 +391,7 @@ def objects(world):
     from kehu.dossier.tests.factories import dossier_objects
     from kehu.kb.tests.factories import matrix_objects as kb_objects
     from kehu.pipeline.tests.factories import matrix_objects as pipeline_objects
+    from kehu.insight.tests.factories import matrix_objects as insight_objects
     from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
@@ -406,6 +422,7 @@ def objects(world):
             **pipeline_objects(world),
             "pipeline_export_format": "xlsx",
             **contracts_objects(world),
+            **insight_objects(world),
             "segment_rule": SegmentRule.objects.create(name="规则", segment="loyal").pk,
             "contact": factories.contact("丙公司").pk,
             "custom_field": CustomField.objects.create(code="contract_no", label="合同编号").pk,
@@ -442,6 +459,8 @@ def _url(name: str, kind: str, world, objects) -> str:
         return reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"})
     if kind == "user":
         return reverse(name, args=[world.admin.pk])
+    if kind == "insight_rows":
+        return reverse(name, args=[objects["insight_report"], "volume_type"])
     if kind == "export":
         return reverse(name, kwargs={"kind": "employees", "fmt": "csv"})
     if kind == "kb_translation_edit":
@@ -565,6 +584,11 @@ API_ROUTES = [
     ("get", "/api/contracts/clauses"),
     ("get", "/api/contracts/risk-rules"),
     ("get", "/api/contracts/verify"),
+    ("get", "/api/insight/scorecards"),
+    ("get", "/api/insight/scorecards/matrix"),
+    ("get", "/api/insight/health"),
+    ("get", "/api/insight/health/settings"),
+    ("get", "/api/insight/health/accounts/1"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [
@@ -572,6 +596,8 @@ CUSTOMER_API_ROUTES = [
     ("get", "/api/kb/articles"),
     ("get", "/api/kb/categories"),
     ("get", "/api/kb/suggestions?q=x"),
+    ("get", "/api/insight/reports"),
+    ("get", "/api/insight/subscriptions"),
 ]
 
 
