@@ -20,5 +20,6 @@ urlpatterns = [
     path("coverage/", views.coverage_list, name="coverage"),
     path("people/<int:pk>/", views.person_edit, name="person-edit"),
     path("people/<int:pk>/stage/", views.stage_change, name="stage"),
+    path("people/<int:pk>/reports-to/", views.reports_to, name="reports-to"),
     path("people/<int:pk>/roles/", views.role_set, name="role-set"),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors, form_page
 from kehu.customers.models import Account
 from kehu.relations import coverage, dashboard, fire, selectors, services, team
+from kehu.relations.chart import chart_html
 from kehu.relations.forms import (
     FireForm,
     InteractionForm,
@@ -63,15 +64,17 @@ def _person(request: HttpRequest, pk: int) -> Person:
 def account_map(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id)
     data = selectors.account_map(account)
+    can_edit = can_edit_relations(request.user, account)
     return render(
         request,
         "relations/account_map.html",
         {
             "account": account,
             "map": data,
+            "chart": chart_html(data.people, can_edit=can_edit),
             "matrix": selectors.role_matrix(data),
             "stages": Stage.choices,
-            "can_edit": can_edit_relations(request.user, account),
+            "can_edit": can_edit,
         },
     )
 
@@ -383,4 +386,34 @@ def coverage_list(request: HttpRequest) -> HttpResponse:
             "gap_labels": dict(GapKind.choices),
             "roles_total": len(BuyingRoleKind.values),
         },
+    )
+
+
+@login_required
+def reports_to(request: HttpRequest, pk: int) -> HttpResponse:
+    """The org chart's drag and drop: put a person under another (or at the top), with the
+    version the chart showed. JSON: 200 with the new version; 409 stale; 422 a loop or a
+    manager of another account — with the message in the user's language, nothing changed."""
+    person = _person(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    raw_manager = request.POST.get("reports_to", "").strip()
+    raw_version = request.POST.get("version", "").strip()
+    if not raw_version.isdigit() or (raw_manager and not raw_manager.isdigit()):
+        return JsonResponse(
+            {"error": _("Send the person's version and the manager's id.")}, status=422
+        )
+    try:
+        saved = services.person_update(
+            person=person,
+            version=int(raw_version),
+            reports_to_id=int(raw_manager) if raw_manager else None,
+        )
+    except StaleVersionError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    except ValidationError as exc:
+        messages_ = [str(m) for msgs in exc.message_dict.values() for m in msgs]
+        return JsonResponse({"error": " ".join(messages_)}, status=422)
+    return JsonResponse(
+        {"id": saved.pk, "reports_to": saved.reports_to_id, "version": saved.version}
     )

@@ -233,6 +233,7 @@ ROUTES["relations:interaction-add"] = (RELATIONS, "relations_account")
 ROUTES["relations:person-edit"] = (RELATIONS, "relations_person")
 ROUTES["relations:stage"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:role-set"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:reports-to"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:team"] = (RELATIONS, "relations_account")
 ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 # Calling for fire is the triangle's (the matrix account has none) and administrators'; every
