@@ -75,6 +75,16 @@ class PersonOut(Schema):
     coach_informed: str
     coach_win_win: str
     coach_lapsed: bool
+    need_company_economic: str
+    need_company_business: str
+    need_company_social: str
+    need_personal_economic: str
+    need_personal_business: str
+    need_personal_social: str
+    power: str
+    risk_orientation: str
+    interests: str
+    profile_erased_at: datetime | None
     roles: list[BuyingRoleOut]
     version: int
 
@@ -97,6 +107,9 @@ class StepOut(Schema):
 class LevelOut(Schema):
     level: RelationshipLevel
     evidence: str
+    need_economic: str
+    need_business: str
+    need_social: str
     version: int
 
 
@@ -149,6 +162,15 @@ class PersonIn(Schema):
     coach_influence: Text = ""
     coach_informed: Text = ""
     coach_win_win: Text = ""
+    need_company_economic: Text = ""
+    need_company_business: Text = ""
+    need_company_social: Text = ""
+    need_personal_economic: Text = ""
+    need_personal_business: Text = ""
+    need_personal_social: Text = ""
+    power: Text = ""
+    risk_orientation: Text = ""
+    interests: Text = ""
 
 
 class PersonPatch(Schema):
@@ -163,6 +185,15 @@ class PersonPatch(Schema):
     coach_influence: Text | None = None
     coach_informed: Text | None = None
     coach_win_win: Text | None = None
+    need_company_economic: Text | None = None
+    need_company_business: Text | None = None
+    need_company_social: Text | None = None
+    need_personal_economic: Text | None = None
+    need_personal_business: Text | None = None
+    need_personal_social: Text | None = None
+    power: Text | None = None
+    risk_orientation: Text | None = None
+    interests: Text | None = None
 
 
 class StageIn(Schema):
@@ -193,6 +224,9 @@ class BuyingRoleIn(Schema):
 class LevelIn(Schema):
     level: RelationshipLevel
     evidence: Text = ""
+    need_economic: Text = ""
+    need_business: Text = ""
+    need_social: Text = ""
     version: Annotated[int, Field(ge=1)] | None = None
 
 
@@ -375,6 +409,9 @@ def level_put(request: HttpRequest, account_id: int, payload: LevelIn) -> Any:
         level=payload.level.value,
         evidence=payload.evidence,
         version=payload.version,
+        need_economic=payload.need_economic,
+        need_business=payload.need_business,
+        need_social=payload.need_social,
     )
 
 
@@ -686,3 +723,23 @@ def coverage_get(request: HttpRequest) -> Any:
         }
         for row in coverage.coverage_list(relations_accounts(request.user))
     ]
+
+
+@router.post(
+    "/people/{int:pk}/erase",
+    response={200: PersonOut, **ERRORS},
+    summary="Erase the person's personal profile on their request (style, notes, personal "
+    "needs, power, risk orientation, interests); the audit log records that it was erased",
+)
+def person_erase(request: HttpRequest, pk: int) -> Any:
+    services.person_erase_profile(person=_person(request, pk), by=request.user)
+    return _people().get(pk=pk)
+
+
+@router.get(
+    "/people/{int:pk}/export",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Everything held about one person, for a data-subject request (JSON)",
+)
+def person_export(request: HttpRequest, pk: int) -> Any:
+    return selectors.person_export(_person(request, pk))

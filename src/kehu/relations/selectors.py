@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.models import Account
 from kehu.relations.models import (
     KEY_ROLES,
+    NEED_FIELDS,
     SEAT_FIELDS,
     STAGE_ORDER,
     AccountRelationship,
@@ -357,3 +358,73 @@ def team_dashboard(account: Account, *, today: date | None = None) -> TeamDashbo
         usage=UsageState(open_alerts, usage["recent"] or Decimal(0), usage["before"] or Decimal(0)),
         relationship=account_map(account, today=today),
     )
+
+
+def person_export(person: Person) -> dict[str, Any]:
+    """Everything the map holds about one person, for a data-subject request: the contact's
+    name, the profile, buying roles, stage history and the interactions they attended."""
+    fields = [
+        "title",
+        "department",
+        "influence",
+        "stage",
+        "social_style",
+        "notes",
+        "is_coach",
+        "coach_influence",
+        "coach_informed",
+        "coach_win_win",
+        *NEED_FIELDS,
+        "power",
+        "risk_orientation",
+        "interests",
+    ]
+    profile: dict[str, Any] = {name: getattr(person, name) for name in fields}
+    profile["reports_to"] = person.reports_to.contact.name if person.reports_to else None
+    profile["profile_erased_at"] = (
+        person.profile_erased_at.isoformat() if person.profile_erased_at else None
+    )
+    return {
+        "person": {
+            "id": person.pk,
+            "name": person.contact.name,
+            "email": person.contact.email,
+            "phone": person.contact.phone,
+            "account": person.account.name,
+        },
+        "profile": profile,
+        "buying_roles": [
+            {"role": r.role, "stance": r.stance, "cares_about": r.cares_about}
+            for r in person.roles.all()
+        ],
+        "stage_changes": [
+            {
+                "date": c.changed_on.isoformat(),
+                "from": c.from_stage,
+                "to": c.to_stage,
+                "reason": c.reason,
+            }
+            for c in person.stage_changes.all()
+        ],
+        "interactions": [
+            {
+                "date": i.occurred_on.isoformat(),
+                "kind": i.kind,
+                "subject": i.subject,
+                "notes": i.notes,
+                "next_step": i.next_step,
+            }
+            for i in person.interactions.order_by("-occurred_on", "-pk")
+        ],
+    }
+
+
+def export_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The data-subject export flattened to (section, field, value) rows for a spreadsheet."""
+    rows: list[tuple[str, str, str]] = []
+    for section in ("person", "profile"):
+        rows += [(section, key, "" if v is None else str(v)) for key, v in data[section].items()]
+    for section in ("buying_roles", "stage_changes", "interactions"):
+        for n, item in enumerate(data[section], start=1):
+            rows += [(f"{section} {n}", key, str(v)) for key, v in item.items()]
+    return rows

@@ -21,5 +21,11 @@ urlpatterns = [
     path("people/<int:pk>/", views.person_edit, name="person-edit"),
     path("people/<int:pk>/stage/", views.stage_change, name="stage"),
     path("people/<int:pk>/reports-to/", views.reports_to, name="reports-to"),
+    path("people/<int:pk>/erase/", views.person_erase, name="person-erase"),
+    path(
+        "people/<int:pk>/export.<str:fmt>",
+        views.person_export,
+        name="person-export",
+    ),
     path("people/<int:pk>/roles/", views.role_set, name="role-set"),
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import CHANGE, access_object, is_staff_member
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors, form_page
+from kehu.core.tabular import write_xlsx
 from kehu.customers.models import Account
 from kehu.relations import coverage, dashboard, fire, selectors, services, team
 from kehu.relations.chart import chart_html
@@ -224,7 +225,14 @@ def level_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id, edit=True)
     current = AccountRelationship.objects.filter(account=account).first()
     initial = (
-        {"level": current.level, "evidence": current.evidence, "version": current.version}
+        {
+            "level": current.level,
+            "evidence": current.evidence,
+            "need_economic": current.need_economic,
+            "need_business": current.need_business,
+            "need_social": current.need_social,
+            "version": current.version,
+        }
         if current
         else {}
     )
@@ -417,3 +425,33 @@ def reports_to(request: HttpRequest, pk: int) -> HttpResponse:
     return JsonResponse(
         {"id": saved.pk, "reports_to": saved.reports_to_id, "version": saved.version}
     )
+
+
+@login_required
+def person_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Erase the person's personal profile on their request (POST; the audit log keeps that it
+    was erased, by whom and when)."""
+    person = _person(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    services.person_erase_profile(person=person, by=request.user)
+    messages.success(request, _("The personal profile is erased; the audit log records it."))
+    return redirect("relations:person-edit", person.pk)
+
+
+@login_required
+def person_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """Everything held about the person, for a data-subject request (JSON or XLSX)."""
+    person = _person(request, pk)
+    if fmt not in ("json", "xlsx"):
+        raise Http404
+    data = selectors.person_export(person)
+    if fmt == "xlsx":
+        body = write_xlsx([_("section"), _("field"), _("value")], selectors.export_rows(data))
+        response = HttpResponse(
+            body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.{fmt}"'
+    return response

@@ -234,6 +234,8 @@ ROUTES["relations:person-edit"] = (RELATIONS, "relations_person")
 ROUTES["relations:stage"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:role-set"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:reports-to"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:person-erase"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:person-export"] = (RELATIONS, "relations_person_export")
 ROUTES["relations:team"] = (RELATIONS, "relations_account")
 ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 # Calling for fire is the triangle's (the matrix account has none) and administrators'; every
@@ -371,6 +373,8 @@ def _url(name: str, kind: str, world, objects) -> str:
         return reverse(name, args=[world.admin.pk])
     if kind == "export":
         return reverse(name, kwargs={"kind": "employees", "fmt": "csv"})
+    if kind == "relations_person_export":
+        return reverse(name, kwargs={"pk": objects["relations_person"], "fmt": "json"})
     return reverse(name, args=[objects[kind]])
 
 
@@ -474,6 +478,7 @@ API_ROUTES = [
     ("get", "/api/relations/accounts/1/fire"),
     ("get", "/api/relations/fire/speed"),
     ("get", "/api/relations/coverage"),
+    ("get", "/api/relations/people/1/export"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]
