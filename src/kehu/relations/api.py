@@ -10,17 +10,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from kehu.access.permissions import CHANGE, access_object, is_staff_member
-from kehu.core.api import ERRORS
+from kehu.core.api import ERRORS, ErrorOut
 from kehu.customers.models import Account, Contact
 from kehu.org.models import Department, Employee, Service
-from kehu.relations import coverage, fire, selectors, services, team
+from kehu.relations import coverage, fire, imports, selectors, services, team
 from kehu.relations.models import (
     BuyingRole,
     BuyingRoleKind,
@@ -743,3 +745,49 @@ def person_erase(request: HttpRequest, pk: int) -> Any:
 )
 def person_export(request: HttpRequest, pk: int) -> Any:
     return selectors.person_export(_person(request, pk))
+
+
+class RelationsImportErrorOut(Schema):
+    line: int
+    column: str
+    message: str
+
+
+class RelationsImportOut(Schema):
+    ok: bool
+    dry_run: bool
+    created: int
+    updated: int
+    errors: list[RelationsImportErrorOut]
+
+
+@router.post(
+    "/accounts/{int:account_id}/import",
+    response={**ERRORS, 200: RelationsImportOut, 422: RelationsImportOut | ErrorOut},
+    summary="Import the account's org map from CSV/XLSX (name, title, department, reports_to, "
+    "influence, stage, roles, coach): every row or none, errors per row and column",
+)
+def map_import(
+    request: HttpRequest, account_id: int, file: File[UploadedFile], dry_run: Form[bool] = False
+) -> Any:
+    account = _account(request, account_id, edit=True)
+    if (file.size or 0) > settings.IMPORT_MAX_BYTES:
+        raise ValidationError({"file": services.file_too_large_message()})
+    result = imports.import_map(
+        account=account,
+        filename=file.name or "",
+        data=file.read(),
+        user=request.user,
+        dry_run=dry_run,
+    )
+    return Status(200 if result.ok else 422, result)
+
+
+@router.get(
+    "/accounts/{int:account_id}/map-rows",
+    response={200: list[dict[str, Any]], **ERRORS},
+    summary="The account's org map as the import's rows (the XLSX export's content as JSON)",
+)
+def map_rows(request: HttpRequest, account_id: int) -> Any:
+    header, rows = imports.export_map(_account(request, account_id))
+    return [dict(zip(header, row, strict=True)) for row in rows]

@@ -59,6 +59,12 @@ def empty_message() -> str:
     return _("This field cannot be empty.")
 
 
+def file_too_large_message() -> str:
+    from django.conf import settings
+
+    return _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES}
+
+
 def unknown_employee_message() -> str:
     return _("No such employee.")
 

@@ -13,6 +13,8 @@ urlpatterns = [
         views.interaction_add,
         name="interaction-add",
     ),
+    path("accounts/<int:account_id>/import/", views.map_import, name="import"),
+    path("accounts/<int:account_id>/export.xlsx", views.map_export, name="export"),
     path("accounts/<int:account_id>/team/", views.team_dashboard, name="team"),
     path("accounts/<int:account_id>/team/edit/", views.team_edit, name="team-edit"),
     path("accounts/<int:account_id>/fire/", views.fire_create, name="fire-create"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,8 +20,9 @@ from kehu.access.permissions import CHANGE, access_object, is_staff_member
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors, form_page
 from kehu.core.tabular import write_xlsx
+from kehu.customers.forms import ImportForm
 from kehu.customers.models import Account
-from kehu.relations import coverage, dashboard, fire, selectors, services, team
+from kehu.relations import coverage, dashboard, fire, imports, selectors, services, team
 from kehu.relations.chart import chart_html
 from kehu.relations.forms import (
     FireForm,
@@ -454,4 +456,49 @@ def person_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     else:
         response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.{fmt}"'
+    return response
+
+
+# --- import and export of the org map ------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_import(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id, edit=True)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            form.add_error(
+                "file",
+                _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES},
+            )
+        else:
+            result = imports.import_map(
+                account=account,
+                filename=upload.name,
+                data=upload.read(),
+                user=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+    status = 422 if (result is not None and not result.ok) or form.errors else 200
+    return render(
+        request,
+        "relations/import.html",
+        {"account": account, "form": form, "result": result, "columns": imports.COLUMNS},
+        status=status,
+    )
+
+
+@login_required
+def map_export(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    header, rows = imports.export_map(account)
+    response = HttpResponse(
+        write_xlsx(header, rows),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="org-map-{account.pk}.xlsx"'
     return response

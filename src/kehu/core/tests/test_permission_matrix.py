@@ -236,6 +236,8 @@ ROUTES["relations:role-set"] = (RELATIONS, "relations_person")  # POST-only: GET
 ROUTES["relations:reports-to"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:person-erase"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:person-export"] = (RELATIONS, "relations_person_export")
+ROUTES["relations:import"] = (RELATIONS, "relations_account")
+ROUTES["relations:export"] = (RELATIONS, "relations_account")
 ROUTES["relations:team"] = (RELATIONS, "relations_account")
 ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 # Calling for fire is the triangle's (the matrix account has none) and administrators'; every
@@ -479,6 +481,7 @@ API_ROUTES = [
     ("get", "/api/relations/fire/speed"),
     ("get", "/api/relations/coverage"),
     ("get", "/api/relations/people/1/export"),
+    ("get", "/api/relations/accounts/1/map-rows"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [("get", "/api/desk/search?q=x")]
