@@ -34,6 +34,7 @@ from kehu.feedback.demo import build_feedback_demo
 from kehu.handover.demo import build_handover_demo
 from kehu.mail.demo import build_mail_demo
 from kehu.org.demo import DEMO_PASSWORD, DEMO_USERS, build_org_demo
+from kehu.relations.demo import build_relations_demo
 from kehu.segments.demo import build_segments_demo
 from kehu.usage.demo import build_usage_demo
 
@@ -95,5 +96,6 @@ def _build_dossier_demo(progress: Callable[[str], None]) -> int:
     build_segments_demo()
     build_handover_demo()
     build_churn_demo()
+    build_relations_demo()
     progress("segments, handover, churn")
     return Account.objects.count()
