@@ -16,8 +16,8 @@ from kehu.dossier.api import router as dossier_router
 from kehu.feedback.api import router as feedback_router
 from kehu.handover.api import router as handover_router
 from kehu.incidents.api import router as incidents_router
-from kehu.kb.api import router as kb_router
 from kehu.insight.api import router as insight_router
+from kehu.kb.api import router as kb_router
 from kehu.mail.api import router as mail_router
 from kehu.notify.api import router as notify_router
 from kehu.org.api import router as org_router

@@ -438,6 +438,8 @@ def check(
     except SystemCheckError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
+
+
 contracts_app = typer.Typer(help="Contracts: checks of the approval trail.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
 

@@ -11,6 +11,7 @@ repeatable (a second run refreshes, it does not duplicate) and builds on the par
 4. unless ``dossier=False``: the customer dossier — 220 accounts (``customers.demo``), two years
    of usage with its swing alerts (``usage.demo``), dossiers and visits (``dossier.demo``),
    segments, a handover in progress and churn reviews (``segments``, ``handover``, ``churn``),
+   the key accounts' relationship maps, iron triangles and calls for fire (``relations.demo``),
    a year of pipeline: leads and opportunities in every stage (``pipeline.demo``), and 220
    contracts in every status with approvals, versions and change orders (``contracts.demo``);
 5. the knowledge base: 22 articles in Chinese and English, votes, deflected visits (``kb.demo``);
@@ -38,12 +39,13 @@ from kehu.desk.models import Ticket
 from kehu.dossier.demo import build_dossier_demo
 from kehu.feedback.demo import build_feedback_demo
 from kehu.handover.demo import build_handover_demo
-from kehu.kb.demo import build_kb_demo
 from kehu.insight.demo import build_insight_demo
+from kehu.kb.demo import build_kb_demo
 from kehu.mail.demo import build_mail_demo
 from kehu.org.demo import DEMO_PASSWORD, build_org_demo
 from kehu.org.demo import DEMO_USERS as ORG_DEMO_USERS
 from kehu.pipeline.demo import build_pipeline_demo
+from kehu.relations.demo import build_relations_demo
 from kehu.segments.demo import build_segments_demo
 from kehu.usage.demo import build_usage_demo
 
@@ -67,9 +69,9 @@ STEPS = [
     "usage",
     "dossiers",
     "segments, handover, churn",
-    "knowledge base",
     "pipeline",
     "contracts",
+    "knowledge base",
     "insight",
 ]
 
@@ -118,6 +120,7 @@ def _build_dossier_demo(progress: Callable[[str], None]) -> int:
     build_segments_demo()
     build_handover_demo()
     build_churn_demo()
+    build_relations_demo()
     progress("segments, handover, churn")
     build_pipeline_demo()
     progress("pipeline")

@@ -10,17 +10,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from kehu.access.permissions import CHANGE, access_object, is_staff_member
-from kehu.core.api import ERRORS
+from kehu.core.api import ERRORS, ErrorOut
 from kehu.customers.models import Account, Contact
 from kehu.org.models import Department, Employee, Service
-from kehu.relations import coverage, fire, selectors, services, team
+from kehu.relations import coverage, fire, imports, selectors, services, team
 from kehu.relations.models import (
     BuyingRole,
     BuyingRoleKind,
@@ -75,6 +77,16 @@ class PersonOut(Schema):
     coach_informed: str
     coach_win_win: str
     coach_lapsed: bool
+    need_company_economic: str
+    need_company_business: str
+    need_company_social: str
+    need_personal_economic: str
+    need_personal_business: str
+    need_personal_social: str
+    power: str
+    risk_orientation: str
+    interests: str
+    profile_erased_at: datetime | None
     roles: list[BuyingRoleOut]
     version: int
 
@@ -97,6 +109,9 @@ class StepOut(Schema):
 class LevelOut(Schema):
     level: RelationshipLevel
     evidence: str
+    need_economic: str
+    need_business: str
+    need_social: str
     version: int
 
 
@@ -149,6 +164,15 @@ class PersonIn(Schema):
     coach_influence: Text = ""
     coach_informed: Text = ""
     coach_win_win: Text = ""
+    need_company_economic: Text = ""
+    need_company_business: Text = ""
+    need_company_social: Text = ""
+    need_personal_economic: Text = ""
+    need_personal_business: Text = ""
+    need_personal_social: Text = ""
+    power: Text = ""
+    risk_orientation: Text = ""
+    interests: Text = ""
 
 
 class PersonPatch(Schema):
@@ -163,6 +187,15 @@ class PersonPatch(Schema):
     coach_influence: Text | None = None
     coach_informed: Text | None = None
     coach_win_win: Text | None = None
+    need_company_economic: Text | None = None
+    need_company_business: Text | None = None
+    need_company_social: Text | None = None
+    need_personal_economic: Text | None = None
+    need_personal_business: Text | None = None
+    need_personal_social: Text | None = None
+    power: Text | None = None
+    risk_orientation: Text | None = None
+    interests: Text | None = None
 
 
 class StageIn(Schema):
@@ -193,6 +226,9 @@ class BuyingRoleIn(Schema):
 class LevelIn(Schema):
     level: RelationshipLevel
     evidence: Text = ""
+    need_economic: Text = ""
+    need_business: Text = ""
+    need_social: Text = ""
     version: Annotated[int, Field(ge=1)] | None = None
 
 
@@ -375,6 +411,9 @@ def level_put(request: HttpRequest, account_id: int, payload: LevelIn) -> Any:
         level=payload.level.value,
         evidence=payload.evidence,
         version=payload.version,
+        need_economic=payload.need_economic,
+        need_business=payload.need_business,
+        need_social=payload.need_social,
     )
 
 
@@ -686,3 +725,69 @@ def coverage_get(request: HttpRequest) -> Any:
         }
         for row in coverage.coverage_list(relations_accounts(request.user))
     ]
+
+
+@router.post(
+    "/people/{int:pk}/erase",
+    response={200: PersonOut, **ERRORS},
+    summary="Erase the person's personal profile on their request (style, notes, personal "
+    "needs, power, risk orientation, interests); the audit log records that it was erased",
+)
+def person_erase(request: HttpRequest, pk: int) -> Any:
+    services.person_erase_profile(person=_person(request, pk), by=request.user)
+    return _people().get(pk=pk)
+
+
+@router.get(
+    "/people/{int:pk}/export",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Everything held about one person, for a data-subject request (JSON)",
+)
+def person_export(request: HttpRequest, pk: int) -> Any:
+    return selectors.person_export(_person(request, pk))
+
+
+class RelationsImportErrorOut(Schema):
+    line: int
+    column: str
+    message: str
+
+
+class RelationsImportOut(Schema):
+    ok: bool
+    dry_run: bool
+    created: int
+    updated: int
+    errors: list[RelationsImportErrorOut]
+
+
+@router.post(
+    "/accounts/{int:account_id}/import",
+    response={**ERRORS, 200: RelationsImportOut, 422: RelationsImportOut | ErrorOut},
+    summary="Import the account's org map from CSV/XLSX (name, title, department, reports_to, "
+    "influence, stage, roles, coach): every row or none, errors per row and column",
+)
+def map_import(
+    request: HttpRequest, account_id: int, file: File[UploadedFile], dry_run: Form[bool] = False
+) -> Any:
+    account = _account(request, account_id, edit=True)
+    if (file.size or 0) > settings.IMPORT_MAX_BYTES:
+        raise ValidationError({"file": services.file_too_large_message()})
+    result = imports.import_map(
+        account=account,
+        filename=file.name or "",
+        data=file.read(),
+        user=request.user,
+        dry_run=dry_run,
+    )
+    return Status(200 if result.ok else 422, result)
+
+
+@router.get(
+    "/accounts/{int:account_id}/map-rows",
+    response={200: list[dict[str, Any]], **ERRORS},
+    summary="The account's org map as the import's rows (the XLSX export's content as JSON)",
+)
+def map_rows(request: HttpRequest, account_id: int) -> Any:
+    header, rows = imports.export_map(_account(request, account_id))
+    return [dict(zip(header, row, strict=True)) for row in rows]

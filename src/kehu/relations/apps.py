@@ -28,7 +28,11 @@ class RelationsConfig(AppConfig):
         )
         excluded = ["version", "updated_at", "created_at"]
         # Personal notes are masked in the audit log: it records that they changed, not what.
-        auditlog.register(models.Person, exclude_fields=excluded, mask_fields=["notes"])
+        auditlog.register(
+            models.Person,
+            exclude_fields=excluded,
+            mask_fields=list(models.PERSONAL_PROFILE_FIELDS),
+        )
         auditlog.register(models.BuyingRole, exclude_fields=excluded)
         auditlog.register(models.AccountRelationship, exclude_fields=excluded)
         auditlog.register(models.StageChange)

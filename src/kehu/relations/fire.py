@@ -76,10 +76,12 @@ def call_for_fire(
     body: str,
     by: Any,
     service: Service | None = None,
+    requester: Employee | None = None,
 ) -> FireRequest:
-    """Open the internal ticket in ``department``'s queue for ``account`` and link it."""
+    """Open the internal ticket in ``department``'s queue for ``account`` and link it. The
+    requester is the employee ``by`` is (or ``requester``, for the demo and imports)."""
     errors: dict[str, list[str]] = {}
-    employee_id = employee_id_of(by)
+    employee_id = requester.pk if requester is not None else employee_id_of(by)
     employee = (
         Employee.objects.filter(pk=employee_id).select_related("department").first()
         if employee_id is not None

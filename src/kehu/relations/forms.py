@@ -48,6 +48,37 @@ class PersonForm(forms.Form):
         widget=forms.Textarea,
         required=False,
     )
+    need_company_economic = forms.CharField(
+        label=_("company needs: economic"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    need_company_business = forms.CharField(
+        label=_("company needs: business"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    need_company_social = forms.CharField(
+        label=_("company needs: social"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    need_personal_economic = forms.CharField(
+        label=_("personal needs: economic"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    need_personal_business = forms.CharField(
+        label=_("personal needs: business"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+    need_personal_social = forms.CharField(
+        label=_("personal needs: social"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    power = forms.CharField(
+        label=_("power"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    risk_orientation = forms.CharField(
+        label=_("risk orientation"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    interests = forms.CharField(
+        label=_("interests"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, account: Account, person: Person | None = None, **kwargs: Any):
@@ -95,6 +126,15 @@ class RoleForm(forms.Form):
 class LevelForm(forms.Form):
     level = forms.ChoiceField(label=_("relationship level"), choices=RelationshipLevel.choices)
     evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea, required=False)
+    need_economic = forms.CharField(
+        label=_("company needs: economic"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    need_business = forms.CharField(
+        label=_("company needs: business"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    need_social = forms.CharField(
+        label=_("company needs: social"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 

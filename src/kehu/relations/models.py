@@ -23,6 +23,26 @@ class Stage(models.TextChoices):
 
 STAGE_ORDER = {value: index for index, value in enumerate(Stage.values)}
 
+# What "the personal profile" is: erased on the person's request, masked in the audit log.
+PERSONAL_PROFILE_FIELDS = (
+    "social_style",
+    "notes",
+    "need_personal_economic",
+    "need_personal_business",
+    "need_personal_social",
+    "power",
+    "risk_orientation",
+    "interests",
+)
+NEED_FIELDS = (
+    "need_company_economic",
+    "need_company_business",
+    "need_company_social",
+    "need_personal_economic",
+    "need_personal_business",
+    "need_personal_social",
+)
+
 
 class SocialStyle(models.TextChoices):
     CONTROLLING = "controlling", _("Controlling")
@@ -111,6 +131,27 @@ class Person(VersionedModel):
     coach_influence = models.TextField(_("evidence: wide influence and network"), blank=True)
     coach_informed = models.TextField(_("evidence: senior and well informed"), blank=True)
     coach_win_win = models.TextField(_("evidence: wants a win-win and shares our goal"), blank=True)
+    # Needs in the seed's 2 × 3 grid: the company's and the person's own, each economic,
+    # business and social; and the person's power, risk orientation and interests.
+    need_company_economic = models.TextField(_("company needs: economic"), blank=True)
+    need_company_business = models.TextField(_("company needs: business"), blank=True)
+    need_company_social = models.TextField(_("company needs: social"), blank=True)
+    need_personal_economic = models.TextField(_("personal needs: economic"), blank=True)
+    need_personal_business = models.TextField(_("personal needs: business"), blank=True)
+    need_personal_social = models.TextField(_("personal needs: social"), blank=True)
+    power = models.TextField(_("power"), blank=True)
+    risk_orientation = models.TextField(_("risk orientation"), blank=True)
+    interests = models.TextField(_("interests"), blank=True)
+    # Set when the personal profile was erased on the person's request (issue 14 point 10).
+    profile_erased_at = models.DateTimeField(_("personal profile erased"), null=True, blank=True)
+    profile_erased_by = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("erased by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("person in the relationship map")
@@ -125,6 +166,24 @@ class Person(VersionedModel):
 
     def __str__(self) -> str:
         return self.contact.name
+
+    @property
+    def needs_grid(self) -> list[tuple[str, list[str]]]:
+        """The 2 × 3 grid: (row label, [economic, business, social])."""
+        return [
+            (
+                str(_("Company")),
+                [self.need_company_economic, self.need_company_business, self.need_company_social],
+            ),
+            (
+                str(_("Personal")),
+                [
+                    self.need_personal_economic,
+                    self.need_personal_business,
+                    self.need_personal_social,
+                ],
+            ),
+        ]
 
     @property
     def coach_evidence_complete(self) -> bool:
@@ -279,6 +338,9 @@ class AccountRelationship(VersionedModel):
         default=RelationshipLevel.GENERAL,
     )
     evidence = models.TextField(_("evidence"), blank=True)
+    need_economic = models.TextField(_("company needs: economic"), blank=True)
+    need_business = models.TextField(_("company needs: business"), blank=True)
+    need_social = models.TextField(_("company needs: social"), blank=True)
 
     class Meta:
         verbose_name = _("account relationship level")

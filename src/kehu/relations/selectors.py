@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.customers.models import Account
 from kehu.relations.models import (
     KEY_ROLES,
+    NEED_FIELDS,
     SEAT_FIELDS,
     STAGE_ORDER,
     AccountRelationship,
@@ -57,6 +58,7 @@ class AccountMap:
     last_contact: dict[int, date]
     by_stage: dict[str, int]
     coaches: list[Person]
+    holders: dict[str, list[tuple[Person, BuyingRole]]]
     steps: list[Step]
     gaps: list[str]
 
@@ -93,11 +95,22 @@ def account_map(
     people: list[Person] = list(
         Person.objects.filter(account=account)
         .select_related("contact")
-        .annotate(last_contacted=Max("interactions__occurred_on"))
         .prefetch_related(
             Prefetch("roles", queryset=BuyingRole.objects.select_related("covered_by"))
         )
         .order_by("pk")
+    )
+    holders: dict[str, list[tuple[Person, BuyingRole]]] = {}
+    for person in people:
+        person.role_list = list(person.roles.all())  # type: ignore[attr-defined]
+        for role in person.role_list:  # type: ignore[attr-defined]
+            holders.setdefault(role.role, []).append((person, role))
+    # Each person's latest interaction: one grouped query over the attendance rows.
+    last_contact: dict[int, date] = dict(
+        Interaction.people.through.objects.filter(interaction__account=account)
+        .values("person_id")
+        .annotate(last=Max("interaction__occurred_on"))
+        .values_list("person_id", "last")  # type: ignore[misc]
     )
     level = AccountRelationship.objects.filter(account=account).first()
     interactions = list(
@@ -106,12 +119,6 @@ def account_map(
         .prefetch_related(Prefetch("people", queryset=Person.objects.select_related("contact")))
         .order_by("-occurred_on", "-pk")[:RECENT_INTERACTIONS]
     )
-    # last_contacted is the annotation above (the person's latest interaction date).
-    last_contact = {
-        p.pk: p.last_contacted  # type: ignore[attr-defined]
-        for p in people
-        if p.last_contacted  # type: ignore[attr-defined]
-    }
     by_stage = dict.fromkeys(Stage.values, 0)
     for person in people:
         by_stage[person.stage] += 1
@@ -124,6 +131,7 @@ def account_map(
         last_contact=last_contact,
         by_stage=by_stage,
         coaches=[p for p in people if p.is_coach],
+        holders=holders,
         steps=[],
         gaps=[],
     )
@@ -132,22 +140,22 @@ def account_map(
     return result
 
 
-def _holders(people: list[Person], role: str) -> list[tuple[Person, BuyingRole]]:
-    return [(p, r) for p in people for r in p.roles.all() if r.role == role]
+def _holders(data: AccountMap, role: str) -> list[tuple[Person, BuyingRole]]:
+    return data.holders.get(role, [])
 
 
 def five_steps(data: AccountMap) -> list[Step]:
     """Seed 004's five steps, each done or with what is missing; a step counts only once the
     ones before it are done."""
     people = data.people
-    key_roles = [(p, r) for role in KEY_ROLES for p, r in _holders(people, role)]
+    key_roles = [(p, r) for role in KEY_ROLES for p, r in _holders(data, role)]
     missing: list[list[str]] = [[], [], [], [], []]
     if not people:
         missing[0].append(str(_("Put the customer's people on the map.")))
     if not data.last_contact:
         missing[0].append(str(_("Record a first interaction with the customer's people.")))
     for kind in KEY_ROLES:
-        if not _holders(people, kind):
+        if not _holders(data, kind):
             missing[1].append(
                 str(_("Find out who is the %(role)s.") % {"role": BuyingRoleKind(kind).label})
             )
@@ -205,7 +213,7 @@ def coverage_gaps(data: AccountMap, *, today: date, quiet_days: int = QUIET_DAYS
                     % {"person": person.contact.name}
                 )
             )
-    deciders = _holders(people, BuyingRoleKind.DECISION_MAKER)
+    deciders = _holders(data, BuyingRoleKind.DECISION_MAKER)
     if not deciders:
         gaps.append(str(_("Decision maker unknown.")))
     for person, _role in deciders:
@@ -215,7 +223,7 @@ def coverage_gaps(data: AccountMap, *, today: date, quiet_days: int = QUIET_DAYS
                     _("Decision maker %(person)s is below trust.") % {"person": person.contact.name}
                 )
             )
-    if not _holders(people, BuyingRoleKind.ACCEPTOR):
+    if not _holders(data, BuyingRoleKind.ACCEPTOR):
         gaps.append(str(_("Acceptor unknown.")))
     since = today - timedelta(days=quiet_days)
     decider_ids = {p.pk for p, _r in deciders}
@@ -237,7 +245,7 @@ def role_matrix(data: AccountMap) -> list[tuple[str, dict[str, int]]]:
     rows = []
     for role in BuyingRoleKind:
         counts = dict.fromkeys(Stage.values, 0)
-        for person, _r in _holders(data.people, role):
+        for person, _r in _holders(data, role):
             counts[person.stage] += 1
         rows.append((str(role.label), counts))
     return rows
@@ -350,3 +358,73 @@ def team_dashboard(account: Account, *, today: date | None = None) -> TeamDashbo
         usage=UsageState(open_alerts, usage["recent"] or Decimal(0), usage["before"] or Decimal(0)),
         relationship=account_map(account, today=today),
     )
+
+
+def person_export(person: Person) -> dict[str, Any]:
+    """Everything the map holds about one person, for a data-subject request: the contact's
+    name, the profile, buying roles, stage history and the interactions they attended."""
+    fields = [
+        "title",
+        "department",
+        "influence",
+        "stage",
+        "social_style",
+        "notes",
+        "is_coach",
+        "coach_influence",
+        "coach_informed",
+        "coach_win_win",
+        *NEED_FIELDS,
+        "power",
+        "risk_orientation",
+        "interests",
+    ]
+    profile: dict[str, Any] = {name: getattr(person, name) for name in fields}
+    profile["reports_to"] = person.reports_to.contact.name if person.reports_to else None
+    profile["profile_erased_at"] = (
+        person.profile_erased_at.isoformat() if person.profile_erased_at else None
+    )
+    return {
+        "person": {
+            "id": person.pk,
+            "name": person.contact.name,
+            "email": person.contact.email,
+            "phone": person.contact.phone,
+            "account": person.account.name,
+        },
+        "profile": profile,
+        "buying_roles": [
+            {"role": r.role, "stance": r.stance, "cares_about": r.cares_about}
+            for r in person.roles.all()
+        ],
+        "stage_changes": [
+            {
+                "date": c.changed_on.isoformat(),
+                "from": c.from_stage,
+                "to": c.to_stage,
+                "reason": c.reason,
+            }
+            for c in person.stage_changes.all()
+        ],
+        "interactions": [
+            {
+                "date": i.occurred_on.isoformat(),
+                "kind": i.kind,
+                "subject": i.subject,
+                "notes": i.notes,
+                "next_step": i.next_step,
+            }
+            for i in person.interactions.order_by("-occurred_on", "-pk")
+        ],
+    }
+
+
+def export_rows(data: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The data-subject export flattened to (section, field, value) rows for a spreadsheet."""
+    rows: list[tuple[str, str, str]] = []
+    for section in ("person", "profile"):
+        rows += [(section, key, "" if v is None else str(v)) for key, v in data[section].items()]
+    for section in ("buying_roles", "stage_changes", "interactions"):
+        for n, item in enumerate(data[section], start=1):
+            rows += [(f"{section} {n}", key, str(v)) for key, v in item.items()]
+    return rows

@@ -17,6 +17,8 @@ from kehu.customers import timeline
 from kehu.customers.models import Account, Contact, TimelineEntry
 from kehu.customers.rules import employee_id_of
 from kehu.relations.models import (
+    NEED_FIELDS,
+    PERSONAL_PROFILE_FIELDS,
     AccountRelationship,
     BuyingRole,
     BuyingRoleKind,
@@ -41,6 +43,10 @@ PERSON_FIELDS = frozenset(
         "coach_influence",
         "coach_informed",
         "coach_win_win",
+        *NEED_FIELDS,
+        "power",
+        "risk_orientation",
+        "interests",
     }
 )
 
@@ -51,6 +57,12 @@ def other_account_message() -> str:
 
 def empty_message() -> str:
     return _("This field cannot be empty.")
+
+
+def file_too_large_message() -> str:
+    from django.conf import settings
+
+    return _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES}
 
 
 def unknown_employee_message() -> str:
@@ -203,17 +215,38 @@ def role_remove(*, person: Person, role: str) -> None:
 
 @transaction.atomic
 def level_set(
-    *, account: Account, level: str, evidence: str, version: int | None
+    *, account: Account, level: str, evidence: str, version: int | None, **needs: str
 ) -> AccountRelationship:
-    """Set the account's relationship level with its evidence (version of the current record)."""
+    """Set the account's relationship level with its evidence, and the company's needs
+    (economic, business, social) — version of the current record."""
+    unknown = set(needs) - {"need_economic", "need_business", "need_social"}
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)}")
     current, created = AccountRelationship.objects.get_or_create(account=account)
     if created:
         version = current.version
     elif version is None:
         raise ValidationError({"version": _("Send the version you read.")})
     return save_if_current(
-        current, expected_version=version, changes={"level": level, "evidence": evidence}
+        current,
+        expected_version=version,
+        changes={"level": level, "evidence": evidence, **needs},
     )
+
+
+@transaction.atomic
+def person_erase_profile(*, person: Person, by: Any) -> Person:
+    """Erase the person's personal profile on their request (style, notes, personal needs,
+    power, risk orientation, interests). The audit log keeps that it happened, who did it and
+    when — not what was erased (those fields are masked there)."""
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    for name in PERSONAL_PROFILE_FIELDS:
+        setattr(locked, name, "")
+    locked.profile_erased_at = timezone.now()
+    locked.profile_erased_by_id = employee_id_of(by)
+    locked.version += 1
+    locked.save()
+    return locked
 
 
 @transaction.atomic

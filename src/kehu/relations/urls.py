@@ -13,6 +13,8 @@ urlpatterns = [
         views.interaction_add,
         name="interaction-add",
     ),
+    path("accounts/<int:account_id>/import/", views.map_import, name="import"),
+    path("accounts/<int:account_id>/export.xlsx", views.map_export, name="export"),
     path("accounts/<int:account_id>/team/", views.team_dashboard, name="team"),
     path("accounts/<int:account_id>/team/edit/", views.team_edit, name="team-edit"),
     path("accounts/<int:account_id>/fire/", views.fire_create, name="fire-create"),
@@ -20,5 +22,12 @@ urlpatterns = [
     path("coverage/", views.coverage_list, name="coverage"),
     path("people/<int:pk>/", views.person_edit, name="person-edit"),
     path("people/<int:pk>/stage/", views.stage_change, name="stage"),
+    path("people/<int:pk>/reports-to/", views.reports_to, name="reports-to"),
+    path("people/<int:pk>/erase/", views.person_erase, name="person-erase"),
+    path(
+        "people/<int:pk>/export.<str:fmt>",
+        views.person_export,
+        name="person-export",
+    ),
     path("people/<int:pk>/roles/", views.role_set, name="role-set"),
 ]

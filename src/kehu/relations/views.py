@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +19,11 @@ from django.views.decorators.http import require_http_methods
 from kehu.access.permissions import CHANGE, access_object, is_staff_member
 from kehu.core.concurrency import StaleVersionError
 from kehu.core.forms import apply_model_errors, form_page
+from kehu.core.tabular import write_xlsx
+from kehu.customers.forms import ImportForm
 from kehu.customers.models import Account
-from kehu.relations import coverage, dashboard, fire, selectors, services, team
+from kehu.relations import coverage, dashboard, fire, imports, selectors, services, team
+from kehu.relations.chart import chart_html
 from kehu.relations.forms import (
     FireForm,
     InteractionForm,
@@ -63,15 +67,17 @@ def _person(request: HttpRequest, pk: int) -> Person:
 def account_map(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id)
     data = selectors.account_map(account)
+    can_edit = can_edit_relations(request.user, account)
     return render(
         request,
         "relations/account_map.html",
         {
             "account": account,
             "map": data,
+            "chart": chart_html(data.people, can_edit=can_edit),
             "matrix": selectors.role_matrix(data),
             "stages": Stage.choices,
-            "can_edit": can_edit_relations(request.user, account),
+            "can_edit": can_edit,
         },
     )
 
@@ -221,7 +227,14 @@ def level_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id, edit=True)
     current = AccountRelationship.objects.filter(account=account).first()
     initial = (
-        {"level": current.level, "evidence": current.evidence, "version": current.version}
+        {
+            "level": current.level,
+            "evidence": current.evidence,
+            "need_economic": current.need_economic,
+            "need_business": current.need_business,
+            "need_social": current.need_social,
+            "version": current.version,
+        }
         if current
         else {}
     )
@@ -384,3 +397,108 @@ def coverage_list(request: HttpRequest) -> HttpResponse:
             "roles_total": len(BuyingRoleKind.values),
         },
     )
+
+
+@login_required
+def reports_to(request: HttpRequest, pk: int) -> HttpResponse:
+    """The org chart's drag and drop: put a person under another (or at the top), with the
+    version the chart showed. JSON: 200 with the new version; 409 stale; 422 a loop or a
+    manager of another account — with the message in the user's language, nothing changed."""
+    person = _person(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    raw_manager = request.POST.get("reports_to", "").strip()
+    raw_version = request.POST.get("version", "").strip()
+    if not raw_version.isdigit() or (raw_manager and not raw_manager.isdigit()):
+        return JsonResponse(
+            {"error": _("Send the person's version and the manager's id.")}, status=422
+        )
+    try:
+        saved = services.person_update(
+            person=person,
+            version=int(raw_version),
+            reports_to_id=int(raw_manager) if raw_manager else None,
+        )
+    except StaleVersionError as exc:
+        return JsonResponse({"error": str(exc)}, status=409)
+    except ValidationError as exc:
+        messages_ = [str(m) for msgs in exc.message_dict.values() for m in msgs]
+        return JsonResponse({"error": " ".join(messages_)}, status=422)
+    return JsonResponse(
+        {"id": saved.pk, "reports_to": saved.reports_to_id, "version": saved.version}
+    )
+
+
+@login_required
+def person_erase(request: HttpRequest, pk: int) -> HttpResponse:
+    """Erase the person's personal profile on their request (POST; the audit log keeps that it
+    was erased, by whom and when)."""
+    person = _person(request, pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    services.person_erase_profile(person=person, by=request.user)
+    messages.success(request, _("The personal profile is erased; the audit log records it."))
+    return redirect("relations:person-edit", person.pk)
+
+
+@login_required
+def person_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """Everything held about the person, for a data-subject request (JSON or XLSX)."""
+    person = _person(request, pk)
+    if fmt not in ("json", "xlsx"):
+        raise Http404
+    data = selectors.person_export(person)
+    if fmt == "xlsx":
+        body = write_xlsx([_("section"), _("field"), _("value")], selectors.export_rows(data))
+        response = HttpResponse(
+            body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="person-{person.pk}.{fmt}"'
+    return response
+
+
+# --- import and export of the org map ------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def map_import(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id, edit=True)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            form.add_error(
+                "file",
+                _("The file is larger than %(size)s bytes.") % {"size": settings.IMPORT_MAX_BYTES},
+            )
+        else:
+            result = imports.import_map(
+                account=account,
+                filename=upload.name,
+                data=upload.read(),
+                user=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+    status = 422 if (result is not None and not result.ok) or form.errors else 200
+    return render(
+        request,
+        "relations/import.html",
+        {"account": account, "form": form, "result": result, "columns": imports.COLUMNS},
+        status=status,
+    )
+
+
+@login_required
+def map_export(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = _account(request, account_id)
+    header, rows = imports.export_map(account)
+    response = HttpResponse(
+        write_xlsx(header, rows),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="org-map-{account.pk}.xlsx"'
+    return response

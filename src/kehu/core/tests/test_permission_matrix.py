@@ -236,6 +236,11 @@ ROUTES["relations:interaction-add"] = (RELATIONS, "relations_account")
 ROUTES["relations:person-edit"] = (RELATIONS, "relations_person")
 ROUTES["relations:stage"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
 ROUTES["relations:role-set"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:reports-to"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:person-erase"] = (RELATIONS, "relations_person")  # POST-only: GET → 405
+ROUTES["relations:person-export"] = (RELATIONS, "relations_person_export")
+ROUTES["relations:import"] = (RELATIONS, "relations_account")
+ROUTES["relations:export"] = (RELATIONS, "relations_account")
 ROUTES["relations:team"] = (RELATIONS, "relations_account")
 ROUTES["relations:team-edit"] = (RELATIONS, "relations_account")
 # Calling for fire is the triangle's (the matrix account has none) and administrators'; every
@@ -389,9 +394,9 @@ def objects(world):
     from kehu.churn.tests.factories import churn_objects
     from kehu.contracts.tests.factories import matrix_objects as contracts_objects
     from kehu.dossier.tests.factories import dossier_objects
+    from kehu.insight.tests.factories import matrix_objects as insight_objects
     from kehu.kb.tests.factories import matrix_objects as kb_objects
     from kehu.pipeline.tests.factories import matrix_objects as pipeline_objects
-    from kehu.insight.tests.factories import matrix_objects as insight_objects
     from kehu.relations.tests.factories import matrix_objects as relations_objects
 
     return (
@@ -465,6 +470,8 @@ def _url(name: str, kind: str, world, objects) -> str:
         return reverse(name, kwargs={"kind": "employees", "fmt": "csv"})
     if kind == "kb_translation_edit":
         return reverse(name, args=[objects["kb_article"], "en"])
+    if kind == "relations_person_export":
+        return reverse(name, kwargs={"pk": objects["relations_person"], "fmt": "json"})
     return reverse(name, args=[objects[kind]])
 
 
@@ -589,6 +596,8 @@ API_ROUTES = [
     ("get", "/api/insight/health"),
     ("get", "/api/insight/health/settings"),
     ("get", "/api/insight/health/accounts/1"),
+    ("get", "/api/relations/people/1/export"),
+    ("get", "/api/relations/accounts/1/map-rows"),
 ]
 # Operations a customer may call, each answering only with what is theirs.
 CUSTOMER_API_ROUTES = [

@@ -38,7 +38,7 @@ def test_the_map_page_costs_the_same_queries_whatever_the_size(
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(url)
     html = page.content.decode()
-    assert html.count('class="depth-1"') == 28
+    assert html.count('data-depth="1"') == 28
     assert "stage-acquaintance" in html
 
 
@@ -108,3 +108,50 @@ def test_the_map_reads_in_chinese(world, language):
         f"/relations/accounts/{served.account.pk}/", HTTP_ACCEPT_LANGUAGE=language
     ).content.decode()
     assert "同盟" in html and "控制型" in html and "五步" in html
+
+
+def test_the_chart_moves_a_person_under_another_and_refuses_a_loop(world):
+    served = served_account(world)
+    boss = person(served.account, "王总")
+    deputy = person(served.account, "李副总", reports_to_id=boss.pk)
+    client = client_for(world.account_manager)
+    moved = client.post(
+        f"/relations/people/{boss.pk}/reports-to/",
+        {"reports_to": deputy.pk, "version": boss.version},
+    )
+    assert moved.status_code == 422
+    assert "reporting loop" in moved.json()["error"]
+    top = client.post(
+        f"/relations/people/{deputy.pk}/reports-to/", {"reports_to": "", "version": deputy.version}
+    )
+    assert top.status_code == 200 and top.json()["reports_to"] is None
+    stale = client.post(
+        f"/relations/people/{deputy.pk}/reports-to/",
+        {"reports_to": boss.pk, "version": deputy.version},
+    )
+    assert stale.status_code == 409
+    under = client.post(
+        f"/relations/people/{deputy.pk}/reports-to/",
+        {"reports_to": boss.pk, "version": top.json()["version"]},
+    )
+    assert under.status_code == 200
+    deputy.refresh_from_db()
+    assert deputy.reports_to == boss
+    refused = client.post(
+        f"/relations/people/{deputy.pk}/reports-to/", {"reports_to": "x", "version": "1"}
+    )
+    assert refused.status_code == 422
+
+
+def test_the_loop_message_reads_in_chinese(world):
+    served = served_account(world)
+    boss = person(served.account, "王总")
+    deputy = person(served.account, "李副总", reports_to_id=boss.pk)
+    world.account_manager.language = "zh-hans"
+    world.account_manager.save()
+    moved = client_for(world.account_manager).post(
+        f"/relations/people/{boss.pk}/reports-to/",
+        {"reports_to": deputy.pk, "version": boss.version},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert moved.status_code == 422 and "循环" in moved.json()["error"]
