@@ -225,11 +225,12 @@ def main() -> None:
             "PYTHONPATH": str(ROOT / "src"),
         }
         if database == "postgres":
-            subprocess.run(
-                ["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", args.db_name],
-                check=True,
-            )
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", args.db_name], check=True)
+            server = ["-h", "127.0.0.1", "-U", "postgres"]
+            dropdb, createdb = shutil.which("dropdb"), shutil.which("createdb")
+            if not (dropdb and createdb):
+                raise SystemExit("PostgreSQL's client programs (dropdb, createdb) are not on PATH")
+            subprocess.run([dropdb, "--if-exists", *server, args.db_name], check=True)
+            subprocess.run([createdb, *server, args.db_name], check=True)
             env["DATABASE_URL"] = f"{args.postgres}/{args.db_name}"
         else:
             data = Path("/tmp/kehu-bench-contracts")
@@ -242,7 +243,11 @@ def main() -> None:
         print(f"== {database}", flush=True)
         output = subprocess.run(command, env=env, check=True, stdout=subprocess.PIPE, text=True)
         for line in output.stdout.splitlines():
-            print(line if not line.startswith("RESULT ") else json.dumps(json.loads(line[7:]), indent=1, ensure_ascii=False))
+            print(
+                line
+                if not line.startswith("RESULT ")
+                else json.dumps(json.loads(line[7:]), indent=1, ensure_ascii=False)
+            )
 
 
 if __name__ == "__main__":
