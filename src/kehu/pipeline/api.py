@@ -56,6 +56,8 @@ Money = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 Currency = Annotated[str, Field(pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. CNY")]
 Percent = Annotated[int, Field(ge=0, le=100)]
 Version = Annotated[int, Field(ge=1)]
+# Report periods: far-off years would overflow the date arithmetic and mean nothing.
+PeriodDate = Annotated[date, Field(ge=date(1900, 1, 1), le=date(2999, 12, 31))]
 
 
 def _conflict(exc: Exception) -> Status:
@@ -280,8 +282,8 @@ class PipelineLeadFilter(Schema):
 class PipelineForecastQuery(Schema):
     period: str = Field("month", pattern="^(month|quarter)$")
     group: str = Field("", pattern="^(|department|team)$")
-    start: date | None = None
-    end: date | None = None
+    start: PeriodDate | None = None
+    end: PeriodDate | None = None
 
 
 class PipelineForecastRowOut(Schema):
@@ -304,8 +306,8 @@ class PipelineForecastOut(Schema):
 
 
 class PipelineConversionQuery(Schema):
-    start: date | None = None
-    end: date | None = None
+    start: PeriodDate | None = None
+    end: PeriodDate | None = None
 
 
 class PipelineStageFiguresOut(Schema):

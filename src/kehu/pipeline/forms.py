@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -168,6 +169,16 @@ class ForecastForm(forms.Form):
     )
     start = forms.DateField(label=_("from"), widget=DATE, required=False)
     end = forms.DateField(label=_("until"), widget=DATE, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("start", "end"):
+            value = data.get(name)
+            if value is not None and not (date(1900, 1, 1) <= value <= date(2999, 12, 31)):
+                self.add_error(name, _("Choose a date between 1900 and 2999."))
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error("end", _("The end is before the start."))
+        return data
 
 
 class ImportForm(forms.Form):

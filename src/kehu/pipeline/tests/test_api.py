@@ -192,6 +192,10 @@ def test_forecast_and_conversion_endpoints(world):
     assert body["rows"][0]["group_name"] == "Finance"
     assert client.get(f"{BASE}/forecast?period=week").status_code == 422
     assert client.get(f"{BASE}/forecast?start=2031-02-01&end=2031-01-01").status_code == 422
+    assert client.get(f"{BASE}/forecast?start=9999-12-31").status_code == 422
+    assert client.get(f"{BASE}/conversion?end=9999-12-31").status_code == 422
+    page = client.get("/pipeline/forecast/?start=9999-12-31")
+    assert page.status_code == 200 and "1900" in page.content.decode()
     figures = client.get(f"{BASE}/conversion").json()
     assert figures["stages"][0]["stage_code"] == "qualify" and figures["stages"][0]["entered"] == 1
 
