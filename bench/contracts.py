@@ -228,13 +228,11 @@ def main() -> None:
             "PYTHONPATH": str(ROOT / "src"),
         }
         if database == "postgres":
-            subprocess.run(
-                ["dropdb", "--if-exists", "-h", "127.0.0.1", "-U", "postgres", args.db_name],
-                check=True,
-            )
-            subprocess.run(
-                ["createdb", "-h", "127.0.0.1", "-U", "postgres", args.db_name], check=True
-            )
+            import psycopg
+
+            with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{args.db_name}"')
             env["DATABASE_URL"] = f"{args.postgres}/{args.db_name}"
         else:
             data = Path("/tmp/kehu-bench-contracts")
