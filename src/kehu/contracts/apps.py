@@ -11,6 +11,10 @@ class ContractsConfig(AppConfig):
         from auditlog.registry import auditlog
 
         from kehu.contracts import models, rules  # noqa: F401  (rules register permissions)
+        from kehu.contracts.from_pipeline import on_opportunity_won
+        from kehu.pipeline.signals import opportunity_won
+
+        opportunity_won.connect(on_opportunity_won, dispatch_uid="contracts.draft_from_won_deal")
 
         excluded = ["version", "updated_at", "created_at", "chain_head", "chain_length"]
         auditlog.register(models.Contract, exclude_fields=excluded)

@@ -129,6 +129,15 @@ class Contract(VersionedModel):
         blank=True,
         related_name="contracts",
     )
+    # The won opportunity this contract was drafted from (one draft per deal).
+    opportunity = models.OneToOneField(
+        "pipeline.Opportunity",
+        verbose_name=_("opportunity"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contract",
+    )
     # The uploaded text of a non-format contract (and its words, for search and risk checks).
     document = models.FileField(_("document"), upload_to="contracts/%Y/%m/", blank=True)
     document_text = models.TextField(_("document text"), blank=True)
