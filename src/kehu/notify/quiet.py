@@ -40,9 +40,23 @@ def next_working_instant(calendar: BusinessCalendar, now: datetime) -> datetime:
     return max(span[0], now)
 
 
-def email_send_after(user: Any, *, now: datetime, urgent: bool) -> datetime:
-    """When an email to ``user`` may be sent: at once when urgent, else in their working hours."""
+def email_send_after(
+    user: Any,
+    *,
+    now: datetime,
+    urgent: bool,
+    known: dict[int | None, datetime] | None = None,
+) -> datetime:
+    """When an email to ``user`` may be sent: at once when urgent, else in their working hours.
+    ``known``: department id → answer, shared by a caller asking for many people at once."""
     if urgent:
         return now
+    employee = getattr(user, "employee", None)
+    department_id = employee.department_id if employee is not None else None
+    if known is not None and department_id in known:
+        return known[department_id]
     calendar = working_calendar(user)
-    return now if calendar is None else next_working_instant(calendar, now)
+    after = now if calendar is None else next_working_instant(calendar, now)
+    if known is not None:
+        known[department_id] = after
+    return after

@@ -184,7 +184,9 @@ def notify_events(events: list[TicketEvent], *, now: datetime | None = None) -> 
     created: list[Notification] = []
     deliveries: list[WebhookDelivery] = []
     with transaction.atomic():
-        current = Ticket.objects.select_related("department", "assignee", "account")
+        current = Ticket.objects.select_related(
+            "department", "assignee", "account", "contact", "requester_employee"
+        )
         tickets = {t.pk: t for t in current.filter(pk__in={e.ticket.pk for e in events})}
         known = [e for e in events if e.event in Event.values]
         messages = recipients.messages_of(e.data for e in known)
@@ -210,8 +212,11 @@ def notify_events(events: list[TicketEvent], *, now: datetime | None = None) -> 
                 for user in users
             }
         )
+        hours: dict[int | None, datetime] = {}  # department → when its non-urgent mail may go
         for (happened, ticket, message), users in zip(told, told_users, strict=True):
-            created.extend(_notifications(happened, ticket, message, users, choices, now=now))
+            created.extend(
+                _notifications(happened, ticket, message, users, choices, now=now, hours=hours)
+            )
         Notification.objects.bulk_create(created)
         hooks = [w for w in Webhook.objects.filter(is_active=True) if w.events]
         for happened in events:
@@ -249,6 +254,7 @@ def _notifications(
     choices: dict[tuple[int, str], tuple[bool, bool]],
     *,
     now: datetime,
+    hours: dict[int | None, datetime] | None = None,
 ) -> list[Notification]:
     urgent = bool(happened.data.get("urgent"))
     by_mail: str | None = None  # asked only when the requester is among the people told
@@ -279,7 +285,9 @@ def _notifications(
                 in_inbox=inbox,
                 email_state=EmailState.PENDING if wants_mail else EmailState.SKIPPED,
                 send_after=(
-                    quiet.email_send_after(user, now=now, urgent=urgent) if wants_mail else None
+                    quiet.email_send_after(user, now=now, urgent=urgent, known=hours)
+                    if wants_mail
+                    else None
                 ),
             )
         )

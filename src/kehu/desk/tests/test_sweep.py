@@ -195,3 +195,53 @@ def test_run_sweeps_task_runs_in_the_embedded_default(desk):
     Ticket.objects.filter(pk=ticket.pk).update(resolved_at=timezone.now() - timedelta(days=30))
     result = sweep.run_sweeps.enqueue()
     assert result.return_value["auto_closed"] == 1
+
+
+def test_a_sweep_costs_the_same_queries_for_5_or_30_due_clocks(
+    desk, django_capture_on_commit_callbacks
+):
+    """An hour of backlog is swept set-at-a-time: events, clocks, recipients, inbox rows and
+    webhook deliveries cost a fixed number of queries per pass, not a few per clock."""
+    from django.test.utils import CaptureQueriesContext
+
+    from kehu.conftest import make_user
+    from kehu.desk.signals import batched
+    from kehu.notify.models import Notification, Webhook, WebhookDelivery
+
+    Webhook.objects.create(
+        name="ERP",
+        url="https://erp.example/hook",
+        secret="s",
+        events=["sla.warning", "sla.escalation"],
+    )
+    from kehu.access.models import Role
+
+    agents = [
+        EmployeeFactory(department=desk, user=make_user(f"agent{n}", (Role.AGENT, None)))
+        for n in range(3)
+    ]
+    desk.head.user = make_user("head", (Role.DEPARTMENT_LEAD, desk))
+    desk.head.save()
+
+    def sweep_of(count: int) -> tuple[int, int]:
+        opened = [
+            f.ticket(desk, assignee=agents[n % len(agents)], subject=f"工单 {n}")
+            for n in range(count)
+        ]
+        later = max(t.created_at for t in opened) + timedelta(minutes=61)
+        # As after a real commit: the pass's events are delivered together.
+        with (
+            CaptureQueriesContext(connection) as queries,
+            batched(),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            fired = sla_sweep.sweep_due(now=later)
+        return fired, len(queries)
+
+    few_fired, few = sweep_of(5)
+    many_fired, many = sweep_of(30)
+    # Each ticket: the first-response warning and the first escalation.
+    assert (few_fired, many_fired) == (10, 60)
+    assert many == few
+    assert Notification.objects.count() == 70
+    assert WebhookDelivery.objects.count() == 70
