@@ -56,9 +56,11 @@ SEEDED_TABLES = frozenset(
         "kehu_cache",
         "desk_prioritymatrix",
         "segments_segmentrule",
+        "pipeline_stage",
+        "contracts_riskrule",
     }
 )
-SEEDED_PREFIXES = ("desk_ticket_search_fts",)  # SQLite FTS5's own tables
+SEEDED_PREFIXES = ("desk_ticket_search_fts", "kb_search_fts")  # SQLite FTS5's own tables
 
 
 class BackupError(Exception):

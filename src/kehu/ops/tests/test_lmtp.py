@@ -215,11 +215,10 @@ def test_a_malformed_message_is_answered_and_kept(listener):
     assert bytes(record.raw_bytes())
 
 
+@pytest.mark.postgresql
 def test_a_database_restart_between_deliveries_loses_nothing(listener):
     """The server drops every session (as a restart does): the next delivery is stored on a
     new connection, the MTA sees no error."""
-    if connection.vendor != "postgresql":
-        pytest.skip("terminating the server's sessions is a PostgreSQL test")
     assert send(listener.port, message(1)) == {}
     with connection.cursor() as cursor:
         cursor.execute(
