@@ -1,6 +1,6 @@
 """What every operation of the OpenAPI schema says about itself, completed in one place:
 the statuses any operation can answer (401 where it needs a sign-in, 429 from the throttles,
-422 where it reads input), and for versioned resources the ``ETag`` of a read and the
+422 where it reads input, 404 where its path names an object), and for versioned resources the ``ETag`` of a read and the
 ``If-Match`` → 412 of an update. Routers keep declaring their own statuses; this adds what the
 API's shared plumbing (auth, throttles, the parser) makes true of all of them."""
 
@@ -13,6 +13,7 @@ METHODS = ("get", "post", "put", "patch", "delete")
 
 _DESCRIPTIONS = {
     "401": "Not signed in: no valid API token or session.",
+    "404": "Not found, or not yours to see.",
     "412": "If-Match named a version the resource is no longer at (nothing was changed).",
     "422": "The request is not valid.",
     "429": "Too many requests: wait and try again.",
@@ -80,6 +81,8 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 responses.setdefault("401", _error("401"))
             if operation.get("parameters") or operation.get("requestBody"):
                 responses.setdefault("422", _error("422"))
+            if any(p.get("in") == "path" for p in operation.get("parameters", [])):
+                responses.setdefault("404", _error("404"))  # the object named may not exist
             responses.setdefault("429", _error("429"))
             if versioned_update(schema, method, operation):
                 responses.setdefault("412", _error("412"))

@@ -93,7 +93,7 @@ def test_pages_with_htmx_and_charts_run_under_the_policy(
 
         # The API docs (Swagger UI from our own static files) render their operations.
         page.goto(f"{base}/api/docs")
-        page.wait_for_selector(".opblock", timeout=15000)
+        page.wait_for_selector(".opblock", timeout=90000)  # a 500 kB schema, a busy CI
         assert _violations(page) == []
         browser.close()
 
