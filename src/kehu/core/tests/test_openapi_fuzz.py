@@ -1,5 +1,5 @@
-"""Schemathesis fuzzes every operation of the live OpenAPI schema, once signed in and once
-anonymous: no 5xx, no undocumented status, no schema violations."""
+"""Schemathesis fuzzes every operation of the live OpenAPI schema, once signed in (no 5xx, no
+schema violations) and once anonymous (also: only documented statuses)."""
 
 import pytest
 import schemathesis
@@ -44,12 +44,16 @@ def admin_token(world, wsgi_calls):
 @schema.parametrize()
 @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_api_never_errors_and_matches_its_schema(case, admin_token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"}, checks=CHECKS)
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {admin_token}"},
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+    )
 
 
 @schema.parametrize()
 @settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_anonymous_callers_get_documented_answers(case, db, wsgi_calls):
-    response = case.call_and_validate(checks=CHECKS)
-    if case.operation.definition.raw.get("security"):
-        assert response.status_code in (401, 429)  # the anonymous throttle may answer first
+    # That every operation needing a sign-in answers 401 is walked in test_openapi_statuses.py;
+    # here made-up input (bad path values: 404, a made-up session cookie: 403) must still get
+    # only documented statuses and shapes, never a 5xx.
+    case.call_and_validate(checks=CHECKS)
