@@ -1,12 +1,19 @@
 """The REST API: one NinjaAPI that only wires the apps' routers (OpenAPI at /api/docs)."""
 
-from ninja import NinjaAPI, Router
+from ninja import Router
 
 from kehu.access.api import router as access_router
 from kehu.churn.api import router as churn_router
 from kehu.compass.api import router as compass_router
 from kehu.contracts.api import router as contracts_router
-from kehu.core.api import SessionAuth, TextParser, TokenAuth, install_error_handlers, throttles
+from kehu.core.api import (
+    KehuAPI,
+    SessionAuth,
+    TextParser,
+    TokenAuth,
+    install_error_handlers,
+    throttles,
+)
 from kehu.customers.api import router as customers_router
 from kehu.desk.search.api import router as desk_search_router
 from kehu.desk.setup.api import setup_router as ticket_setup_router
@@ -26,14 +33,16 @@ from kehu.relations.api import router as relations_router
 from kehu.segments.api import router as segments_router
 from kehu.usage.api import router as usage_router
 
-api = NinjaAPI(
+api = KehuAPI(
     title="Kehu API",
     version="1",
     description=(
         "Token auth: `Authorization: Bearer <token>` (create tokens on your profile page). "
         "Browser sessions work too, with the CSRF token on unsafe methods. Errors always have the "
         "shape {code, message, errors[{field, message}]}. Updates carry the `version` you read; "
-        "a stale one gets 409 and changes nothing."
+        "a stale one gets 409 and changes nothing. Reads of a versioned resource send its "
+        '`ETag` (W/"<version>"); send it back as `If-Match` on PATCH/PUT instead of (or with the '
+        "same value as) the body's version, and a stale one gets 412 Precondition Failed."
     ),
     auth=[TokenAuth(), SessionAuth()],
     throttle=throttles(),

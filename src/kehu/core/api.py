@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.pagination import CursorPagination
 from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
@@ -23,7 +25,9 @@ from pydantic import Field
 from kehu.access.services import api_token_authenticate
 from kehu.audit.context import set_actor
 from kehu.core.concurrency import StaleVersionError
+from kehu.core.openapi import complete
 from kehu.core.services import DeletionBlocked
+from kehu.core.text import clean_line
 
 NUL_MESSAGE = "Text must not contain NUL (\\u0000) characters."
 
@@ -41,13 +45,57 @@ def _nul_paths(value: Any, path: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     return []
 
 
+# Keys of request bodies that hold one-line subjects, names and file names: their values lose
+# bidirectional control characters (``core.text.clean_line``), whatever schema reads them.
+SINGLE_LINE_KEYS = frozenset({"subject", "name", "name_en", "title", "filename"})
+
+
+def _is_single_line_key(key: Any) -> bool:
+    return isinstance(key, str) and (key in SINGLE_LINE_KEYS or key.endswith("_name"))
+
+
+def clean_single_lines(value: Any) -> Any:
+    """``value`` (a parsed body) with the strings under one-line keys cleaned, at any depth."""
+    if isinstance(value, dict):
+        return {
+            key: clean_line(item)
+            if isinstance(item, str) and _is_single_line_key(key)
+            else clean_single_lines(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [clean_single_lines(item) for item in value]
+    return value
+
+
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
+PRECONDITION_MESSAGE = (
+    'If-Match must be one ETag this API sent for the resource, e.g. W/"3" (or "3").'
+)
+
+
+def etag_for(version: int) -> str:
+    """The ETag of a resource at ``version`` (weak: the representation varies by reader)."""
+    return f'W/"{version}"'
+
+
+class PreconditionFailed(Exception):
+    """An ``If-Match`` header that can match no ETag of this API (412)."""
+
+
 class TextParser(Parser):
     """JSON and query parsing that refuses NUL characters with a 422 naming the field:
-    PostgreSQL cannot store them, and no person types them."""
+    PostgreSQL cannot store them, and no person types them. One-line subjects and names lose
+    bidirectional controls. A PATCH or PUT with ``If-Match: W/"<version>"`` has that version
+    as the body's ``version`` (the one optimistic-concurrency check), and a stale one answers
+    412 instead of 409 (see ``install_error_handlers``)."""
 
     def parse_body(self, request: HttpRequest) -> DictStrAny:
         data = super().parse_body(request)
         self._refuse_nul(data, "body")
+        data = clean_single_lines(data)
+        if request.method in ("PATCH", "PUT") and "HTTP_IF_MATCH" in request.META:
+            data = self._apply_if_match(request, data)
         return data
 
     def parse_querydict(
@@ -55,7 +103,28 @@ class TextParser(Parser):
     ) -> DictStrAny:
         parsed = super().parse_querydict(data, list_fields, request)
         self._refuse_nul(parsed, "query")
-        return parsed
+        return cast("DictStrAny", clean_single_lines(parsed))
+
+    @staticmethod
+    def _apply_if_match(request: HttpRequest, data: DictStrAny) -> DictStrAny:
+        header = request.META["HTTP_IF_MATCH"].strip()
+        if header == "*" or not isinstance(data, dict):
+            return data  # "any current representation": the resource exists or the answer is 404
+        found = _ETAG.match(header)
+        if not found:
+            raise PreconditionFailed(PRECONDITION_MESSAGE)
+        version = int(found.group(1))
+        if "version" in data and data["version"] != version:
+            raise ValidationError(
+                [
+                    {
+                        "loc": ("body", "version"),
+                        "msg": "The body's version and the If-Match header name different versions.",
+                    }
+                ]
+            )
+        request.kehu_if_match = version  # type: ignore[attr-defined]
+        return {**data, "version": version}
 
     @staticmethod
     def _refuse_nul(data: Any, where: str) -> None:
@@ -150,6 +219,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(StaleVersionError)
     def stale(request: HttpRequest, exc: StaleVersionError) -> HttpResponse:
+        if getattr(request, "kehu_if_match", None) is not None:
+            # The client asked with If-Match: HTTP's answer to a failed precondition is 412.
+            response = _error(
+                api,
+                request,
+                412,
+                "precondition_failed",
+                str(exc),
+                [{"field": "If-Match", "message": f"current version is {exc.current.version}"}],
+            )
+            response["ETag"] = etag_for(exc.current.version)
+            return response
         return _error(
             api,
             request,
@@ -158,6 +239,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
             str(exc),
             [{"field": "version", "message": f"current version is {exc.current.version}"}],
         )
+
+    @api.exception_handler(PreconditionFailed)
+    def precondition_failed(request: HttpRequest, exc: PreconditionFailed) -> HttpResponse:
+        return _error(api, request, 412, "precondition_failed", str(exc))
 
     @api.exception_handler(DeletionBlocked)
     def blocked(request: HttpRequest, exc: DeletionBlocked) -> HttpResponse:
@@ -181,8 +266,49 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if isinstance(exc.__cause__, ValidationError):  # TextParser refused the body's text
             return invalid_input(request, exc.__cause__)
-        codes = {400: "bad_request", 405: "method_not_allowed", 429: "throttled"}
+        if isinstance(exc.__cause__, PreconditionFailed):  # or the If-Match header
+            return precondition_failed(request, exc.__cause__)
+        codes = {
+            400: "bad_request",
+            405: "method_not_allowed",
+            412: "precondition_failed",
+            429: "throttled",
+        }
         return _error(api, request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+class KehuAPI(NinjaAPI):
+    """The project's NinjaAPI: versioned resources answer with an ``ETag`` (reads and updates),
+    and the OpenAPI schema documents what the shared plumbing makes true of every operation
+    (``core.openapi.complete``)."""
+
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        response = super().create_response(
+            request, data, status=status, temporal_response=temporal_response
+        )
+        version = data.get("version") if isinstance(data, dict) else None
+        if (
+            request.method in ("GET", "PATCH", "PUT")
+            and response.status_code == 200
+            and type(version) is int
+            and not response.has_header("ETag")
+        ):
+            response["ETag"] = etag_for(version)
+        return response
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: DictStrAny | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        complete(schema)
+        return schema
 
 
 def throttles() -> list[Any]:

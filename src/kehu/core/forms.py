@@ -14,8 +14,26 @@ from django.shortcuts import redirect, render
 
 from kehu.access.permissions import CHANGE, access_object
 from kehu.core.concurrency import StaleVersionError
+from kehu.core.text import clean_line
 
 M = TypeVar("M", bound=Model)
+
+
+class CleanLinesMixin:
+    """Put first in the bases of a form whose one-line text inputs hold subjects or names: their
+    values lose bidirectional control characters (``core.text.clean_line``) before the form's
+    own checks and before a model form builds its instance. Text areas are left alone."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or self.cleaned_data  # type: ignore[misc]
+        for name, field in self.fields.items():
+            value = data.get(name)
+            if isinstance(value, str) and isinstance(field.widget, forms.TextInput):
+                data[name] = clean_line(value)
+        return data
 
 
 def apply_model_errors(form: forms.BaseForm, exc: ValidationError) -> None:

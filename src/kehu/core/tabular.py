@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from kehu.core.text import clean_line
+
 
 class TableError(Exception):
     """The file cannot be read as a table at all (not a per-row problem)."""
@@ -34,7 +36,8 @@ def _decode_csv(data: bytes) -> str:
 
 
 def read_table(filename: str, data: bytes, *, required: Sequence[str]) -> list[Row]:
-    """Rows of a CSV or XLSX file keyed by lower-cased header; blank rows are skipped."""
+    """Rows of a CSV or XLSX file keyed by lower-cased header; blank rows are skipped. Cells lose
+    bidirectional control characters (``text.clean_line``): imports fill names and codes."""
     lowered = filename.lower()
     raw_rows: Sequence[Sequence[object]]
     if lowered.endswith(".xlsx"):
@@ -52,7 +55,7 @@ def read_table(filename: str, data: bytes, *, required: Sequence[str]) -> list[R
     rows = []
     for offset, raw in enumerate(raw_rows[1:], start=2):
         values = {
-            header[i]: _restore(str(cell).strip()) if cell is not None else ""
+            header[i]: clean_line(_restore(str(cell).strip())) if cell is not None else ""
             for i, cell in enumerate(raw)
             if i < len(header) and header[i]
         }

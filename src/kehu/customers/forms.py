@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.forms import CleanLinesMixin
 from kehu.customers.models import (
     Account,
     AccountLevel,
@@ -69,7 +70,7 @@ class AccountFilterForm(forms.Form):
         return sort if sort in SORTS else "name"
 
 
-class AccountForm(forms.ModelForm):
+class AccountForm(CleanLinesMixin, forms.ModelForm):
     """Create or edit an account: built-in facts, owner, tags and the custom fields."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
@@ -159,7 +160,7 @@ def _custom_form_field(definition: CustomField) -> forms.Field:
     return field
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(CleanLinesMixin, forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     class Meta:

@@ -23,6 +23,8 @@ import nh3
 from django.utils.translation import gettext_lazy as _
 from mailparser_reply import EmailReplyParser
 
+from kehu.core.text import clean_line
+
 # Declared charsets widened to the superset real clients actually use.
 _WIDER_CHARSET = {
     "gb2312": "gb18030",
@@ -249,6 +251,11 @@ def _header(part: Message, name: str) -> str:
 
 
 def _filename(part: Message) -> str:
+    """The part's file name, without bidirectional controls (a name must not spoof its type)."""
+    return clean_line(_raw_filename(part))
+
+
+def _raw_filename(part: Message) -> str:
     if any(isinstance(part.get(h), Header) for h in ("Content-Disposition", "Content-Type")):
         # A raw 8-bit file name (RFC 6532): the stdlib cannot parse the parameters.
         for header in ("Content-Disposition", "Content-Type"):
@@ -399,12 +406,12 @@ def parse(raw: bytes) -> ParsedMail:
         message_id=ids[0] if ids else "",
         in_reply_to=message_ids(message.get("In-Reply-To")),
         references=message_ids(message.get("References")),
-        sender_name=sender_name,
+        sender_name=clean_line(sender_name),
         sender=sender.lower() if "@" in sender else "",
         return_path=None if return_path is None else parseaddr(return_path)[1].lower(),
         to=_addresses(message, "To"),
         cc=_addresses(message, "Cc"),
-        subject=decode_header_value(message.get("Subject")),
+        subject=clean_line(decode_header_value(message.get("Subject"))),
         sent_at=sent_at,
         text=text,
         html=html_text,

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.forms import CleanLinesMixin
 from kehu.org.models import (
     EDITABLE_FIELDS,
     Department,
@@ -19,7 +20,7 @@ from kehu.org.models import (
 )
 
 
-class VersionedForm(forms.ModelForm):
+class VersionedForm(CleanLinesMixin, forms.ModelForm):
     """Carries the version the user started editing from, so stale saves are refused."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.forms import CleanLinesMixin
 from kehu.customers.models import Account, Contact
 from kehu.org.models import Department, Employee, Service
 from kehu.relations.models import (
@@ -23,7 +24,7 @@ from kehu.relations.models import (
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
-class PersonForm(forms.Form):
+class PersonForm(CleanLinesMixin, forms.Form):
     contact = forms.ModelChoiceField(label=_("contact"), queryset=Contact.objects.none())
     title = forms.CharField(label=_("title"), max_length=200, required=False)
     department = forms.CharField(label=_("customer department"), max_length=200, required=False)
@@ -138,7 +139,7 @@ class LevelForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class InteractionForm(forms.Form):
+class InteractionForm(CleanLinesMixin, forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=InteractionKind.choices)
     occurred_on = forms.DateField(label=_("date"), widget=DATE)
     subject = forms.CharField(label=_("subject"), max_length=200)

@@ -151,11 +151,22 @@ class SlaPolicy(BilingualNameMixin, VersionedModel):
     )
     # The targets as text, kept by the services, so one audit entry shows each change of them.
     target_summary = models.TextField(_("targets"), blank=True, editable=False)
+    # The one row (made by ``clocks.catalogue_policy``) that stands for "the service catalogue's
+    # own promise": an internal request no policy matches is timed by its service's response
+    # and resolution minutes under it. Never listed, never matched like the others.
+    is_catalogue_fallback = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
         ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_catalogue_fallback"],
+                condition=models.Q(is_catalogue_fallback=True),
+                name="one_catalogue_fallback_policy",
+            )
+        ]
 
     def clean(self) -> None:
         unknown = [t for t in self.ticket_types or [] if t not in TicketType.values]

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from kehu.desk.models import (
     BusinessCalendar,
+    DeskSettings,
     EscalationStep,
     Pause,
     SlaClock,
@@ -122,7 +123,7 @@ def match_for(
         policies=policies,
     )
     if found is None:
-        return None
+        return catalogue_match(ticket, loaded)
     policy, target = found
     calendar = loaded.calendars.get(policy.calendar_id) if loaded else None
     return Match(
@@ -131,6 +132,57 @@ def match_for(
         calendar=calendar or selectors.engine_calendar(policy.calendar),
         steps=tuple(sorted(policy.escalation_steps.all(), key=lambda step: step.level)),
     )
+
+
+def catalogue_policy() -> SlaPolicy | None:
+    """The row standing for the service catalogue's promise (made on first use, on the first
+    business calendar; None while there is no calendar at all)."""
+    found = SlaPolicy.objects.filter(is_catalogue_fallback=True).first()
+    if found is not None:
+        return found
+    calendar = BusinessCalendar.objects.order_by("pk").first()
+    if calendar is None:
+        return None
+    policy, _created = SlaPolicy.objects.get_or_create(
+        is_catalogue_fallback=True,
+        defaults={
+            "name": "服务目录承诺",
+            "name_en": "Service catalogue promise",
+            "calendar": calendar,
+            "position": 2**31 - 1,
+        },
+    )
+    return policy
+
+
+def catalogue_match(ticket: Ticket, loaded: _PolicySet | None = None) -> Match | None:
+    """An internal request for a catalogued service that no policy matches is timed by the
+    service's own targets: first response within ``response_minutes``, resolution within
+    ``resolution_minutes``, in business minutes of the supplier's working calendar (else the
+    first calendar). No escalation chain: the warnings go out, as for any policy."""
+    if not ticket.service_id or not ticket.requester_employee_id:
+        return None
+    policy = catalogue_policy()
+    if policy is None:
+        return None
+    service = ticket.service
+    target = SlaTarget(
+        policy=policy,
+        priority=ticket.priority,
+        first_response_minutes=service.response_minutes,  # type: ignore[union-attr]
+        next_response_minutes=None,
+        resolution_minutes=service.resolution_minutes,  # type: ignore[union-attr]
+    )
+    working = (
+        DeskSettings.objects.filter(department_id=ticket.department_id)
+        .values_list("working_calendar_id", flat=True)
+        .first()
+    )
+    calendar_id = working or policy.calendar_id
+    calendar = loaded.calendars.get(calendar_id) if loaded else None
+    if calendar is None:
+        calendar = selectors.engine_calendar(BusinessCalendar.objects.get(pk=calendar_id))
+    return Match(policy=policy, target=target, calendar=calendar, steps=())
 
 
 def ticket_pauses(ticket: Ticket) -> Pauses:

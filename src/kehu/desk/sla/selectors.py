@@ -65,9 +65,14 @@ def interval_length(start: time, end: time) -> timedelta:
 
 
 def sla_policies() -> QuerySet[SlaPolicy]:
-    """Policies in the order they are tried, with everything a list or a match needs."""
-    return SlaPolicy.objects.select_related("calendar").prefetch_related(
-        "targets", "departments", "services", "categories", "escalation_steps__people"
+    """Policies in the order they are tried, with everything a list or a match needs (not the
+    service catalogue's fallback row: it is no policy anyone edits or matches)."""
+    return (
+        SlaPolicy.objects.filter(is_catalogue_fallback=False)
+        .select_related("calendar")
+        .prefetch_related(
+            "targets", "departments", "services", "categories", "escalation_steps__people"
+        )
     )
 
 

@@ -26,7 +26,7 @@ from kehu.desk.models import (
 from kehu.desk.priority import Priority
 from kehu.desk.signals import announce, batched
 from kehu.desk.sla import clocks
-from kehu.desk.staffing import effective_assignee
+from kehu.desk.staffing import effective_assignee, interface_persons
 from kehu.org.models import Employee, KeyRole
 
 log = logging.getLogger(__name__)
@@ -150,11 +150,13 @@ class _People:
 
 
 def warning_recipients(ticket: Ticket) -> list[Employee]:
-    """The early warning goes to the assignee, or the department head for unassigned tickets."""
-    if ticket.assignee is not None:
-        return [ticket.assignee]
-    head = ticket.department.head
-    return [head] if head else []
+    """The early warning goes to the assignee, or the department head for unassigned tickets,
+    and for an internal request also to the interface persons who front it."""
+    people = [ticket.assignee] if ticket.assignee is not None else []
+    if not people and ticket.department.head:
+        people = [ticket.department.head]
+    people += interface_persons(ticket)
+    return list({p.pk: p for p in people}.values())
 
 
 def escalation_recipients(

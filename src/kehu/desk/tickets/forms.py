@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.forms import CleanLinesMixin
 from kehu.customers.models import Contact
 from kehu.desk.models import Category, Channel, CustomField, Message, Status, Ticket, TicketLink
 from kehu.desk.priority import Impact, Priority, Severity, TicketType
@@ -60,7 +61,7 @@ def department_choices() -> QuerySet[Department]:
     return Department.objects.filter(is_active=True)
 
 
-class StaffTicketForm(forms.Form):
+class StaffTicketForm(CleanLinesMixin, forms.Form):
     """A ticket logged by staff: from the web, a phone call or a visit."""
 
     channel = forms.ChoiceField(
@@ -112,7 +113,7 @@ class StaffTicketForm(forms.Form):
         return data
 
 
-class PortalTicketForm(forms.Form):
+class PortalTicketForm(CleanLinesMixin, forms.Form):
     """What a customer fills in on the portal: plain words, no internal vocabulary."""
 
     subject = forms.CharField(label=_("Subject"), max_length=250)
@@ -139,7 +140,7 @@ class PortalTicketForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
-class InternalRequestForm(forms.Form):
+class InternalRequestForm(CleanLinesMixin, forms.Form):
     """An employee asking another department for one of its catalogued services."""
 
     subject = forms.CharField(label=_("Subject"), max_length=250)
@@ -151,7 +152,7 @@ class InternalRequestForm(forms.Form):
     attachments = MultipleFileField(label=_("Attachments"))
 
 
-class TicketUpdateForm(forms.Form):
+class TicketUpdateForm(CleanLinesMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
     ticket_type = forms.ChoiceField(label=_("Type"), choices=TicketType.choices)

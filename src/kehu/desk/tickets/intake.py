@@ -34,7 +34,7 @@ from kehu.desk.priority import TicketType
 from kehu.desk.signals import announce
 from kehu.desk.sla import clocks
 from kehu.desk.sla.matrix import priority_from, priority_matrix
-from kehu.desk.staffing import effective_assignee
+from kehu.desk.staffing import effective_assignee, fronting_person
 from kehu.desk.tickets.assignment import choose_assignees
 from kehu.org.models import Department, Employee, Service
 
@@ -198,12 +198,17 @@ def create_tickets(requests: Sequence[NewTicket], *, actor: Any) -> list[Ticket]
 
 
 def _assignees_for(requests: Sequence[NewTicket]) -> list[Employee | None]:
-    """Who takes each new ticket: the one asked for, else by its department's strategy."""
+    """Who takes each new ticket: the one asked for, else for an internal request the interface
+    person who fronts it, else by its department's strategy."""
     chosen: list[Employee | None] = [data.assignee for data in requests]
     waiting: dict[int, list[int]] = {}
     departments: dict[int, Department] = {}
     for index, data in enumerate(requests):
-        if data.assignee is None:
+        if data.assignee is None and data.requester_employee is not None:
+            chosen[index] = fronting_person(
+                data.department.pk, data.service, data.requester_employee.department_id
+            )
+        if chosen[index] is None:
             waiting.setdefault(data.department.pk, []).append(index)
             departments[data.department.pk] = data.department
     # Departments in id order: two intakes locking the same ones cannot deadlock.

@@ -96,8 +96,10 @@ class AudienceSchema(Schema):
 
     customer_view: ClassVar[type[Schema] | None] = None
 
+    # No return annotation on purpose: pydantic would publish it ("any") as the schema's shape;
+    # without one the OpenAPI schema shows the fields.
     @model_serializer(mode="wrap")
-    def _for_audience(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> Any:
+    def _for_audience(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):
         data = handler(self)
         view = type(self).customer_view
         request = (info.context or {}).get("request") if isinstance(info.context, dict) else None
