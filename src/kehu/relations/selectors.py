@@ -87,14 +87,25 @@ def _tree(people: list[Person]) -> list[MapNode]:
     return nodes
 
 
+# The personal profile's free texts: the chart, the panel and the dashboard show none of them.
+_NOT_CHARTED = ("notes", *NEED_FIELDS, "power", "risk_orientation", "interests")
+
+
 def account_map(
-    account: Account, *, today: date | None = None, quiet_days: int = QUIET_DAYS
+    account: Account,
+    *,
+    today: date | None = None,
+    quiet_days: int = QUIET_DAYS,
+    profiles: bool = True,
 ) -> AccountMap:
     """The account's map: people (with contact, roles), level, recent interactions:
-    5 queries whatever the size."""
+    5 queries whatever the size. ``profiles=False`` leaves the people's free-text profile
+    fields unloaded (for pages that show only the chart and the figures)."""
+    found = Person.objects.filter(account=account)
+    if not profiles:
+        found = found.defer(*_NOT_CHARTED)
     people: list[Person] = list(
-        Person.objects.filter(account=account)
-        .select_related("contact")
+        found.select_related("contact")
         .prefetch_related(
             Prefetch("roles", queryset=BuyingRole.objects.select_related("covered_by"))
         )
@@ -356,7 +367,7 @@ def team_dashboard(account: Account, *, today: date | None = None) -> TeamDashbo
         complaints_open=complaints["open"],
         complaints_last_year=complaints["year"],
         usage=UsageState(open_alerts, usage["recent"] or Decimal(0), usage["before"] or Decimal(0)),
-        relationship=account_map(account, today=today),
+        relationship=account_map(account, today=today, profiles=False),
     )
 
 

@@ -66,7 +66,7 @@ def _person(request: HttpRequest, pk: int) -> Person:
 @login_required
 def account_map(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account(request, account_id)
-    data = selectors.account_map(account)
+    data = selectors.account_map(account, profiles=False)
     can_edit = can_edit_relations(request.user, account)
     return render(
         request,
@@ -285,7 +285,7 @@ def account_panel_context(request: HttpRequest, account: Account) -> dict[str, A
     """The relationship panel of the account page, for those who may see the map."""
     if not can_view_relations(request.user, account):
         return None
-    data = selectors.account_map(account)
+    data = selectors.account_map(account, profiles=False)
     return {
         "account": account,
         "relations_map": data,
