@@ -96,3 +96,43 @@ def test_a_list_page_shows_the_first_rows_and_says_whether_there_are_more(
     request.htmx = True  # type: ignore[attr-defined]
     list_page(request, [1], name="rows", template="full.html", rows_template="rows.html")
     assert shown["template"] == "rows.html" and shown["more"] is False
+
+
+@pytest.mark.parametrize(
+    ("route", "heading"),
+    [
+        ("org:import", "Import departments or employees"),
+        ("customers:account-import", "Import accounts"),
+        ("customers:contact-import", "Import contacts"),
+        ("dossier:import", "Import dossier entries"),
+        ("usage:import", "Import usage"),
+        ("pipeline:import", "Import opportunities"),
+        ("relations:import", "Import the org map"),
+    ],
+)
+def test_every_import_page_has_its_heading_its_columns_and_the_one_upload_form(
+    world: Any, route: str, heading: str
+) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from kehu.customers.models import Account
+
+    args = (
+        [Account.objects.create(name="华东物流有限公司").pk] if route == "relations:import" else []
+    )
+    client = Client()
+    client.force_login(world.admin)
+    page = client.get(reverse(route, args=args), HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert f"<h1>{heading}</h1>" in text
+    assert "<summary>Columns</summary>" in text and "<code>" in text
+    assert text.count('enctype="multipart/form-data"') == 1
+    # After a broken upload the same page lists the rows to fix and imports nothing.
+    broken = SimpleUploadedFile("rows.csv", b"no,such,columns\n1,2,3\n", "text/csv")
+    answer = client.post(
+        reverse(route, args=args), {"file": broken, "kind": "employees"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert answer.status_code == 422
+    assert "Nothing was imported. Fix these rows" in answer.content.decode()
