@@ -53,7 +53,7 @@ class CategoryOut(Schema):
     version: int
 
 
-class CustomFieldIn(Schema):
+class TicketFieldIn(Schema):
     department_id: int
     key: str = Field(..., min_length=1, max_length=40, pattern=r"^[-a-zA-Z0-9_]+$")
     label: str = Field(..., min_length=1, max_length=100)
@@ -64,7 +64,7 @@ class CustomFieldIn(Schema):
     position: int = Field(0, ge=0, le=32767)
 
 
-class CustomFieldPatch(Schema):
+class TicketFieldPatch(Schema):
     version: int
     label: str | None = Field(None, min_length=1, max_length=100)
     label_en: str | None = Field(None, max_length=100)
@@ -74,7 +74,7 @@ class CustomFieldPatch(Schema):
     position: int | None = Field(None, ge=0, le=32767)
 
 
-class CustomFieldOut(Schema):
+class TicketFieldOut(Schema):
     id: int
     department_id: int
     key: str
@@ -154,7 +154,7 @@ def _setup_crud(
 
 
 _setup_crud(Category, "ticket-categories", CategoryIn, CategoryPatch, CategoryOut)
-_setup_crud(CustomField, "ticket-fields", CustomFieldIn, CustomFieldPatch, CustomFieldOut)
+_setup_crud(CustomField, "ticket-fields", TicketFieldIn, TicketFieldPatch, TicketFieldOut)
 
 
 class DeskSettingsOut(Schema):
